@@ -1,0 +1,53 @@
+from django.contrib import admin
+
+from tasks.models import AuditEntry, Material, Task, TaskEvent
+
+
+class TaskEventInline(admin.TabularInline):
+    model = TaskEvent
+    extra = 0
+    readonly_fields = ["at", "level", "step", "message", "progress"]
+    can_delete = False
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = ["id", "script_name", "serial", "username", "status", "source", "scheduled_at",
+                    "progress", "wait_reason"]  # fmt: skip
+    list_filter = ["status", "script_name", "source", "wait_reason"]
+    search_fields = ["=id", "serial", "username", "remark"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["device", "account", "created_by"]
+    inlines = [TaskEventInline]
+    readonly_fields = ["created_at", "updated_at", "started_at", "ended_at", "heartbeat_at"]
+
+
+@admin.register(Material)
+class MaterialAdmin(admin.ModelAdmin):
+    list_display = ["id", "file", "kind", "size", "username", "sort", "used_at"]
+    list_filter = ["kind", ("used_at", admin.EmptyFieldListFilter), "tags"]
+    search_fields = ["file", "caption", "username", "sha256"]
+    filter_horizontal = ["tags"]
+    actions = ["mark_unused"]
+
+    @admin.action(description="Mark selected materials as unused")
+    def mark_unused(self, request, queryset):
+        queryset.update(used_at=None, used_by_task=None)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["at", "actor", "action", "object_type", "object_id", "ip"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["actor", "object_id"]
+    date_hierarchy = "at"
+
+    # The audit trail is append-only.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

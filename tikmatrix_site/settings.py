@@ -1,0 +1,226 @@
+"""Settings for the phone-farm control plane. Everything comes from the environment.
+
+Every variable is optional and listed in ``.env.example``; the defaults give a working
+single-machine install (SQLite in ``var/``, django-q2 on the ORM broker, no services to run).
+"""
+
+import socket
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+from tikmatrix_site.env import (
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    random_secret_key,
+    read_or_create_secret,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# Everything this install writes (database, keys, media, caches) lives under one folder.
+VAR_DIR = Path(env_str("VAR_DIR") or BASE_DIR / "var").resolve()
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_str("SECRET_KEY") or read_or_create_secret(
+    VAR_DIR / "secret_key", random_secret_key
+)
+# Comma-separated Fernet keys: the first encrypts, all decrypt (add a new key in front to rotate,
+# then run `manage.py rotate_field_key`).
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEY") or [
+    read_or_create_secret(VAR_DIR / "field_encryption_key", lambda: Fernet.generate_key().decode())
+]
+
+# Where the server listens and who it answers.
+BIND = env_str("BIND", "127.0.0.1")
+PORT = env_int("PORT", 50809, minimum=1, maximum=65535)
+_WILDCARD_BINDS = {"0.0.0.0", "::", "[::]"}
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS") or (
+    ["*"] if BIND in _WILDCARD_BINDS else ["127.0.0.1", "localhost", "[::1]", BIND]
+)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+# Behind a TLS-terminating proxy an operator sets HTTPS=1: secure cookies, HSTS, redirect.
+HTTPS = env_bool("HTTPS", False)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0, minimum=0)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 14 * 24 * 3600
+
+# This machine's identity in a multi-host farm, and its adb server.
+FARM_HOST = env_str("FARM_HOST") or socket.gethostname()
+ADB_SERVER_HOST = env_str("ADB_SERVER_HOST", "127.0.0.1")
+ADB_SERVER_PORT = env_int("ADB_SERVER_PORT", 5037, minimum=1, maximum=65535)
+WORKERS = env_int("WORKERS", 2, minimum=1, maximum=64)
+WEB_WORKERS = env_int("WEB_WORKERS", 2, minimum=1, maximum=64)
+
+# Files: uploads land in MEDIA_ROOT; post materials may only be read from MATERIAL_ROOTS.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media").resolve()
+MEDIA_URL = "/media/"
+MATERIAL_ROOTS = [
+    Path(p).resolve() for p in env_list("MATERIAL_ROOTS", sep=":") or [str(VAR_DIR / "materials")]
+]
+MATERIAL_UPLOAD_ROOT = MATERIAL_ROOTS[0]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+MATERIAL_MAX_UPLOAD_MB = env_int("MATERIAL_MAX_UPLOAD_MB", 500, minimum=1)
+
+# Licences: Ed25519 public keys (base64) whose signed licence keys this install accepts.
+LICENCE_PUBLIC_KEYS = env_list("LICENCE_PUBLIC_KEYS")
+LICENCE_TRIAL_DAYS = 14
+
+# API compatibility mode: loopback callers need no token (how TikMatrix clients call today).
+API_OPEN_ON_LOCALHOST = env_bool("API_OPEN_ON_LOCALHOST", False)
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "6000/min")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_q",
+    "team",
+    "devices",
+    "tasks",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "tikmatrix_site.urls"
+WSGI_APPLICATION = "tikmatrix_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "team.context_processors.role",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": database_from_url(
+        env_str("DATABASE_URL"), sqlite_default=VAR_DIR / "tikmatrix.sqlite3"
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Shared between processes (web workers, cluster, watcher): throttling and django-q2 stats.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(VAR_DIR / "cache")}}
+
+# django-q2: our Task rows are the record of truth and django-q2 is only the transport, so it
+# must never re-run a task by itself (max_attempts=1) and its timeout stays below `retry`.
+TASK_TIMEOUT_MAX = env_int("TASK_TIMEOUT_MAX", 3600, minimum=10)
+Q_CLUSTER = {
+    "name": "tikmatrix",
+    "workers": WORKERS,
+    "timeout": TASK_TIMEOUT_MAX,
+    "retry": TASK_TIMEOUT_MAX + 600,
+    "max_attempts": 1,
+    "ack_failures": True,
+    "queue_limit": WORKERS,
+    "save_limit": 1000,
+    "catch_up": False,
+    "label": "Worker queue",
+    "ALT_CLUSTERS": {},
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["poll"] = 0.2
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "overview"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("pt-br", "Português (Brasil)")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# Tests and DEBUG serve straight from the finders; no collectstatic needed there.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "team.auth.HashedTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {"api": API_THROTTLE_RATE},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "TikMatrix-compatible farm API",
+    "DESCRIPTION": "Task, device, account, material and licence API (drop-in for /api/v1).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
