@@ -110,7 +110,8 @@ def verify_key(key: str) -> KeyContents:
     public_keys = _trusted_public_keys()
     if not public_keys:
         raise LicenceError(
-            "This install trusts no licence issuer yet: set LICENCE_PUBLIC_KEYS to your vendor's key."
+            "This install trusts no licence issuer yet: "
+            "set LICENCE_PUBLIC_KEYS to your vendor's public key."
         )
     if not any(_signature_matches(pk, signature, payload_bytes) for pk in public_keys):
         raise LicenceError(

@@ -60,9 +60,7 @@ class Task(models.Model):
     username = models.CharField(_("username"), max_length=100, blank=True)
     script_name = models.CharField(_("script"), max_length=50)
     script_config = models.JSONField(_("script config"), default=dict, blank=True)
-    status = models.PositiveSmallIntegerField(
-        _("status"), choices=Status, default=Status.PENDING
-    )
+    status = models.PositiveSmallIntegerField(_("status"), choices=Status, default=Status.PENDING)
     source = models.CharField(_("source"), max_length=10, choices=Source, default=Source.UI)
     scheduled_at = models.DateTimeField(_("due at"), default=timezone.now)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
@@ -189,7 +187,8 @@ class Material(models.Model):
         indexes = [
             # Post tasks claim "the next unused material of this kind".
             models.Index(
-                fields=["kind", "sort", "id"], condition=Q(used_at__isnull=True),
+                fields=["kind", "sort", "id"],
+                condition=Q(used_at__isnull=True),
                 name="material_unused",
             ),
         ]

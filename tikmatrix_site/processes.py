@@ -7,6 +7,7 @@ SIGTERM for 30 s). A child that dies while we are running is restarted with back
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -78,10 +79,8 @@ class Child:
     def kill_group(self) -> None:
         if self.proc is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.proc.wait()
 
 

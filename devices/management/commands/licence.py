@@ -33,7 +33,9 @@ class Command(BaseCommand):
 
     def _install(self, key, **_):
         licence = licensing.install_key(key)
-        audit.record("licence.install", actor="manage.py", obj=licence, detail={"plan": licence.plan})
+        audit.record(
+            "licence.install", actor="manage.py", obj=licence, detail={"plan": licence.plan}
+        )
         self.stdout.write(self.style.SUCCESS(f"Installed: {licence}"))
         self._show()
 

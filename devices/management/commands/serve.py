@@ -11,7 +11,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--only", default=",".join(PROCESSES), help=f"comma-separated subset of {list(PROCESSES)}"
+            "--only",
+            default=",".join(PROCESSES),
+            help=f"comma-separated subset of {list(PROCESSES)}",
         )
         parser.add_argument("--grace", type=float, default=15.0, help="seconds before SIGKILL")
 

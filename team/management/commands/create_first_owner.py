@@ -37,4 +37,6 @@ class Command(BaseCommand):
                 )
             )
         else:
-            self.stdout.write(f"First owner {username!r} created from ADMIN_USERNAME/ADMIN_PASSWORD.")
+            self.stdout.write(
+                f"First owner {username!r} created from ADMIN_USERNAME/ADMIN_PASSWORD."
+            )

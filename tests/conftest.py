@@ -1,0 +1,81 @@
+"""Shared fixtures: team personas, clients signed in as them, and isolated file storage."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from rest_framework.test import APIClient
+
+from team.models import ApiToken
+from team.roles import Role, set_role
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True)
+def isolated_files(settings, tmp_path):
+    """Uploads, materials and failure evidence go to a per-test folder, never the real var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MATERIAL_ROOTS = [tmp_path / "materials"]
+    settings.MATERIAL_UPLOAD_ROOT = tmp_path / "materials"
+    (tmp_path / "materials").mkdir()
+    # Tests render templates without running collectstatic first.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    return tmp_path
+
+
+def make_user(username: str, role: Role | None):
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD)
+    if role is not None:
+        set_role(user, role)
+    return user
+
+
+@pytest.fixture
+def owner(db):
+    return make_user("olivia", Role.OWNER)
+
+
+@pytest.fixture
+def operator(db):
+    return make_user("oscar", Role.OPERATOR)
+
+
+@pytest.fixture
+def viewer(db):
+    return make_user("vera", Role.VIEWER)
+
+
+@pytest.fixture
+def outsider(db):
+    """Signed in, but with no team role."""
+    return make_user("ursula", None)
+
+
+@pytest.fixture
+def client_as():
+    """``client_as(user)`` → a Django test client with that user signed in."""
+
+    def make(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_as():
+    """``api_as(user)`` → a DRF client sending that user's fresh API token."""
+
+    def make(user) -> APIClient:
+        _, key = ApiToken.issue(user, name="test")
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return client
+
+    return make
