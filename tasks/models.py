@@ -108,6 +108,11 @@ class Task(models.Model):
             models.Index(fields=["heartbeat_at"], condition=Q(status=1), name="task_running_hb"),
         ]
         constraints = [
+            # One task at a time per phone, enforced by the database itself so that two
+            # dispatchers (or two farm hosts) racing for the same phone cannot both win.
+            models.UniqueConstraint(
+                fields=["device"], condition=Q(status=1), name="task_one_running_per_device"
+            ),
             models.CheckConstraint(condition=Q(progress__lte=100), name="task_progress_0_100"),
             models.CheckConstraint(condition=Q(status__lte=3), name="task_status_known"),
         ]
@@ -122,6 +127,39 @@ class Task(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
+
+    # State transitions. Each is one conditional UPDATE so that a worker finishing, a user
+    # stopping and the reaper failing the same task cannot overwrite each other: whoever moves
+    # it out of RUNNING first wins, and the others see 0 rows changed.
+
+    def finish(self, remark: str) -> bool:
+        return self._end(self.Status.COMPLETED, remark, progress=100)
+
+    def fail(self, reason: str) -> bool:
+        return self._end(self.Status.FAILED, reason)
+
+    def _end(self, status: int, remark: str, **extra) -> bool:
+        now = timezone.now()
+        changed = Task.objects.filter(pk=self.pk, status=self.Status.RUNNING).update(
+            status=status, remark=remark[:2000], ended_at=now, updated_at=now, **extra
+        )
+        if changed:
+            self.status, self.remark, self.ended_at = status, remark[:2000], now
+            for name, value in extra.items():
+                setattr(self, name, value)
+        return bool(changed)
+
+    def log(self, step: str, message: str = "", *, progress: int | None = None, level="info"):
+        """Append to the step log and move the task's current step/progress."""
+        TaskEvent.objects.create(
+            task=self, step=step, message=message, progress=progress, level=level
+        )
+        fields = {"step": step[:200], "updated_at": timezone.now()}
+        if progress is not None:
+            fields["progress"] = max(0, min(progress, 100))
+        Task.objects.filter(pk=self.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(self, name, value)
 
 
 class TaskEvent(models.Model):

@@ -52,7 +52,16 @@ def watcher_command() -> list[str]:
     return [sys.executable, MANAGE, "watch_devices"]
 
 
-PROCESSES = {"web": web_command, "workers": worker_command, "watcher": watcher_command}
+def dispatcher_command() -> list[str]:
+    return [sys.executable, MANAGE, "dispatch"]
+
+
+PROCESSES = {
+    "web": web_command,
+    "workers": worker_command,
+    "watcher": watcher_command,
+    "dispatcher": dispatcher_command,
+}
 
 
 @dataclass

@@ -61,7 +61,7 @@ SESSION_COOKIE_AGE = 14 * 24 * 3600
 FARM_HOST = env_str("FARM_HOST") or socket.gethostname()
 ADB_SERVER_HOST = env_str("ADB_SERVER_HOST", "127.0.0.1")
 ADB_SERVER_PORT = env_int("ADB_SERVER_PORT", 5037, minimum=1, maximum=65535)
-WORKERS = env_int("WORKERS", 2, minimum=1, maximum=64)
+WORKERS = env_int("WORKERS", 2, minimum=1, maximum=200)
 WEB_WORKERS = env_int("WEB_WORKERS", 2, minimum=1, maximum=64)
 
 # Files: uploads land in MEDIA_ROOT; post materials may only be read from MATERIAL_ROOTS.
@@ -158,8 +158,12 @@ else:
 # django-q2: our Task rows are the record of truth and django-q2 is only the transport, so it
 # must never re-run a task by itself (max_attempts=1) and its timeout stays below `retry`.
 TASK_TIMEOUT_MAX = env_int("TASK_TIMEOUT_MAX", 3600, minimum=10)
+# Each farm host consumes its own queue: phones are USB-attached, so a task must run on the host
+# that owns its phone. All hosts share the queue `name` (it is also the signing salt).
+FARM_QUEUE = "farm-" + "".join(c if c.isalnum() or c in "-_" else "-" for c in FARM_HOST)
 Q_CLUSTER = {
     "name": "tikmatrix",
+    "cluster_name": FARM_QUEUE,
     "workers": WORKERS,
     "timeout": TASK_TIMEOUT_MAX,
     "retry": TASK_TIMEOUT_MAX + 600,
@@ -176,6 +180,17 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = 0.2
+
+# Execution engine. Workers beat every HEARTBEAT_SECONDS; a running task whose heartbeat is
+# older than HEARTBEAT_STALE_SECONDS (worker killed, host lost) is failed by the reaper.
+DISPATCH_INTERVAL = 0.25
+HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 3, minimum=1)
+HEARTBEAT_STALE_SECONDS = env_int("HEARTBEAT_STALE_SECONDS", 30, minimum=5)
+# Failed tasks are retried automatically up to this many times, after a random 5–60 s delay.
+AUTO_RETRY_MAX = env_int("AUTO_RETRY_MAX", 0, minimum=0, maximum=10)
+AUTO_RETRY_DELAY = (5, 60)
+# 1 = tasks on one phone run in random order instead of oldest-due first.
+RANDOM_ORDER_PER_DEVICE = env_bool("RANDOM_ORDER_PER_DEVICE", False)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,0 +1,284 @@
+"""The dispatcher: which due task runs next on which phone, and why the others wait.
+
+One dispatcher runs per farm host (a child of ``manage.py serve``). Each tick it claims due
+tasks for this host's free, online phones, oldest due first, one per phone, never more running
+tasks in total than the licence allows (across all hosts) nor more than this host has worker
+processes, skipping accounts that reached their daily limit. A claim is a conditional UPDATE
+that must change exactly one row; the run is enqueued on this host's queue after commit.
+Every pending task of this host is then labelled with why it waits.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from devices import licensing
+from devices.models import Device
+from tasks.models import Task
+
+log = logging.getLogger("tasks.dispatcher")
+
+Status = Task.Status
+Wait = Task.WaitReason
+
+# Which daily limit each script counts against (see Account.daily_*_limit).
+DAILY_LIMITED_ACTIONS = {"post": "post", "follow": "follow", "unfollow": "unfollow",
+                         "comment": "comment"}  # fmt: skip
+
+
+@dataclass
+class TickResult:
+    claimed: list[int] = field(default_factory=list)
+    reaped: list[int] = field(default_factory=list)
+    retried: list[int] = field(default_factory=list)
+
+
+def start_of_today(now: datetime) -> datetime:
+    local = timezone.localtime(now)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _serialise_dispatchers() -> None:
+    """Make concurrent dispatchers (several farm hosts) take turns inside this transaction.
+
+    SQLite already serialises writers (IMMEDIATE transactions); PostgreSQL needs a lock, or two
+    hosts could each see room under the licence limit and both claim.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(50809)")
+
+
+def host_capacity(host: str) -> tuple[int, int, int]:
+    """(free licence slots, free worker slots on this host, licence device limit)."""
+    limit = licensing.current_entitlement().device_limit
+    counts = Task.objects.running().aggregate(
+        total=Count("id"), here=Count("id", filter=Q(host=host))
+    )
+    return limit - counts["total"], settings.WORKERS - counts["here"], limit
+
+
+def _accounts_at_daily_limit(account_ids: set[int], now: datetime) -> set[tuple[int, str]]:
+    """(account id, script) pairs whose account already did its daily quota of that action."""
+    if not account_ids:
+        return set()
+    from devices.models import Account
+
+    done = (
+        Task.objects.filter(
+            account_id__in=account_ids,
+            script_name__in=DAILY_LIMITED_ACTIONS,
+            status__in=(Status.RUNNING, Status.COMPLETED),
+            started_at__gte=start_of_today(now),
+        )
+        .values("account_id", "script_name")
+        .annotate(n=Count("id"))
+    )
+    accounts = {a.pk: a for a in Account.objects.filter(pk__in=account_ids)}
+    blocked = set()
+    for row in done:
+        account = accounts.get(row["account_id"])
+        action = DAILY_LIMITED_ACTIONS[row["script_name"]]
+        if account is not None and row["n"] >= account.daily_limit(action):
+            blocked.add((row["account_id"], row["script_name"]))
+    return blocked
+
+
+def claim_due_tasks(host: str | None = None, now: datetime | None = None) -> list[int]:
+    """Claim what can start now on ``host``; return the claimed task ids (already enqueued
+    after commit)."""
+    host = host or settings.FARM_HOST
+    now = now or timezone.now()
+    claimed: list[int] = []
+    with transaction.atomic():
+        _serialise_dispatchers()
+        licence_room, worker_room, _ = host_capacity(host)
+        room = min(licence_room, worker_room)
+        if room <= 0:
+            return []
+        busy = Task.objects.running().filter(device__isnull=False).values("device_id")
+        free_devices = Device.objects.on_host(host).online().exclude(pk__in=busy)
+        candidates = list(
+            Task.objects.due(now)
+            .filter(device__in=free_devices)
+            .order_by("scheduled_at", "id")
+            .values_list("id", "device_id", "account_id", "script_name")[:5000]
+        )
+        if settings.RANDOM_ORDER_PER_DEVICE:
+            random.shuffle(candidates)
+        limited = _accounts_at_daily_limit({c[2] for c in candidates if c[2]}, now)
+        taken_devices: set[int] = set()
+        for task_id, device_id, account_id, script in candidates:
+            if device_id in taken_devices or (account_id, script) in limited:
+                continue
+            if _claim(task_id, host, now):
+                claimed.append(task_id)
+                taken_devices.add(device_id)
+                if len(claimed) >= room:
+                    break
+        if claimed:
+            transaction.on_commit(lambda: enqueue_runs(claimed))
+    return claimed
+
+
+def _claim(task_id: int, host: str, now: datetime) -> bool:
+    try:
+        with transaction.atomic():  # savepoint: a lost race must not spoil the whole tick
+            return (
+                Task.objects.filter(pk=task_id, status=Status.PENDING).update(
+                    status=Status.RUNNING,
+                    started_at=now,
+                    ended_at=None,
+                    heartbeat_at=now,
+                    host=host,
+                    wait_reason=None,
+                    progress=0,
+                    step="starting",
+                    remark="",
+                    updated_at=now,
+                )
+                == 1
+            )
+    except IntegrityError:  # the phone got a running task from another dispatcher
+        return False
+
+
+def enqueue_runs(task_ids: list[int]) -> None:
+    """Hand claimed tasks to this host's worker cluster (ids, not objects)."""
+    from django_q.tasks import async_task
+
+    for task_id in task_ids:
+        try:
+            async_task(
+                "tasks.worker.run_task",
+                task_id,
+                cluster=settings.FARM_QUEUE,
+                task_name=f"task-{task_id}",
+                timeout=settings.TASK_TIMEOUT_MAX,
+                save=False,
+            )
+        except Exception:
+            # The task stays RUNNING with the claim's heartbeat; the reaper fails it with a
+            # reason once that heartbeat is stale, so nothing is lost silently.
+            log.exception("could not enqueue task %s", task_id)
+
+
+def label_waiting_tasks(host: str | None = None, now: datetime | None = None) -> None:
+    """Give every pending task of this host an up-to-date ``wait_reason``.
+
+    Applied from the most specific reason to the least; each UPDATE skips rows already right,
+    so a quiet farm writes nothing.
+    """
+    host = host or settings.FARM_HOST
+    now = now or timezone.now()
+    mine = Task.objects.pending().filter(device__host=host)
+    _set_reason(mine.filter(scheduled_at__gt=now), Wait.SCHEDULED)
+    due = mine.filter(scheduled_at__lte=now)
+    _set_reason(due.exclude(device__state=Device.State.ONLINE), Wait.DEVICE_OFFLINE)
+    online_due = due.filter(device__state=Device.State.ONLINE)
+    busy = Task.objects.running().filter(device__isnull=False).values("device_id")
+    _set_reason(online_due.filter(device__in=busy), Wait.DEVICE_BUSY)
+    free_due = online_due.exclude(device__in=busy)
+    limited = _accounts_at_daily_limit(
+        set(free_due.filter(account__isnull=False).values_list("account_id", flat=True)), now
+    )
+    limited_q = Q(pk__in=[])
+    for account_id, script in limited:
+        limited_q |= Q(account_id=account_id, script_name=script)
+    _set_reason(free_due.filter(limited_q), Wait.ACCOUNT_DAILY_LIMIT)
+    licence_room, worker_room, limit = host_capacity(host)
+    if limit <= 0:
+        reason = Wait.NO_AUTOMATION_QUOTA
+    else:
+        reason = Wait.CONCURRENCY_LIMIT
+    # Free phone, due, not limited: it waits only for a slot (or the next tick claims it).
+    if licence_room <= 0 or worker_room <= 0:
+        _set_reason(free_due.exclude(limited_q), reason)
+    # Tasks whose phone was deleted can never run.
+    orphans = Task.objects.pending().filter(device__isnull=True)
+    Task.objects.filter(pk__in=orphans.values("pk")).update(
+        status=Status.FAILED, remark="the phone of this task was removed", ended_at=now
+    )
+
+
+def _set_reason(queryset, reason: str) -> None:
+    stale = queryset.exclude(wait_reason=reason)
+    # Re-select by id: SQLite cannot UPDATE through a join on the device table.
+    Task.objects.filter(pk__in=stale.values("pk")).update(wait_reason=reason)
+
+
+def reap_stale_tasks(now: datetime | None = None) -> list[int]:
+    """Fail running tasks whose worker stopped beating (killed, host lost). Any host may do
+    this: a dead host cannot reap its own tasks."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.HEARTBEAT_STALE_SECONDS)
+    stale = list(
+        Task.objects.running().filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True))
+    )
+    reaped = []
+    for task in stale:
+        where = f" on {task.host}" if task.host else ""
+        if task.fail(
+            f"the worker{where} stopped responding for {settings.HEARTBEAT_STALE_SECONDS}s "
+            "(killed, crashed or host lost); the phone was freed"
+        ):
+            task.log("failed", "reaped: heartbeat stale", level="error")
+            reaped.append(task.pk)
+    if reaped:
+        log.warning("reaped stale tasks %s", reaped)
+    return reaped
+
+
+def schedule_auto_retries(now: datetime | None = None) -> list[int]:
+    """Put failed tasks back in the queue while they have retries left (AUTO_RETRY_MAX)."""
+    if settings.AUTO_RETRY_MAX <= 0:
+        return []
+    now = now or timezone.now()
+    # Only tasks that failed on their own: a user's stop is final.
+    candidates = Task.objects.filter(
+        status=Status.FAILED,
+        retry_count__lt=settings.AUTO_RETRY_MAX,
+        stop_requested_at__isnull=True,
+        ended_at__gte=now - timedelta(hours=1),
+    ).exclude(remark__startswith="stopped by")
+    retried = []
+    low, high = settings.AUTO_RETRY_DELAY
+    for task in candidates[:500]:
+        due = now + timedelta(seconds=random.uniform(low, high))
+        changed = Task.objects.filter(pk=task.pk, status=Status.FAILED).update(
+            status=Status.PENDING,
+            retry_count=task.retry_count + 1,
+            scheduled_at=due,
+            wait_reason=Wait.SCHEDULED,
+            started_at=None,
+            ended_at=None,
+            progress=0,
+            updated_at=now,
+        )
+        if changed:
+            task.log("auto-retry", f"retry {task.retry_count + 1} of {settings.AUTO_RETRY_MAX}"
+                     f" at {timezone.localtime(due):%H:%M:%S} after: {task.remark}")  # fmt: skip
+            retried.append(task.pk)
+    return retried
+
+
+def tick(host: str | None = None, *, upkeep: bool = True) -> TickResult:
+    """One round of the dispatcher loop. Claiming runs every round (a due task on a free phone
+    starts within a fraction of a second); the upkeep (reaping, retries, wait reasons) is
+    cheaper to run about once a second."""
+    result = TickResult()
+    if upkeep:
+        result.reaped = reap_stale_tasks()
+        result.retried = schedule_auto_retries()
+    result.claimed = claim_due_tasks(host)
+    if upkeep:
+        label_waiting_tasks(host)
+    return result

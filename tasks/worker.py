@@ -1,0 +1,103 @@
+"""What a django-q2 worker runs: one claimed task, start to finish, with a heartbeat.
+
+The dispatcher has already moved the task to RUNNING. Here we re-fetch it by id (and exit
+quietly if it is gone or no longer running), run its script on the phone while a heartbeat
+thread proves we are alive and watches for stop requests, then record the outcome. Every way
+out (success, script failure, phone gone, timeout, crash) ends the task; a worker killed
+outright is caught by the dispatcher's reaper through the stale heartbeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from importlib import import_module
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from tasks.models import Task
+from tasks.scripts.base import Cancelled, ScriptContext, ScriptFailure
+
+log = logging.getLogger("tasks.worker")
+
+
+class Heartbeat(threading.Thread):
+    """Beats every HEARTBEAT_SECONDS; sets ``cancelled`` once the task stops being RUNNING
+    (stopped by a user, reaped), so the script can stop between two actions."""
+
+    def __init__(self, task_id: int):
+        super().__init__(name=f"heartbeat-{task_id}", daemon=True)
+        self.task_id = task_id
+        self.cancelled = threading.Event()
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self._done.wait(settings.HEARTBEAT_SECONDS):
+                if not self.beat():
+                    self.cancelled.set()
+                    return
+        finally:
+            connection.close()
+
+    def beat(self) -> bool:
+        try:
+            return bool(
+                Task.objects.filter(pk=self.task_id, status=Task.Status.RUNNING).update(
+                    heartbeat_at=timezone.now()
+                )
+            )
+        except Exception:  # a busy database must not kill the run; the next beat retries
+            log.warning("heartbeat for task %s failed", self.task_id, exc_info=True)
+            return True
+
+    def stop(self) -> None:
+        self._done.set()
+
+
+def runner_for(script_name: str):
+    from tasks.scripts.registry import get_script
+
+    path = get_script(script_name).runner
+    module, _, func = path.rpartition(".")
+    return getattr(import_module(module), func)
+
+
+def run_task(task_id: int) -> None:
+    """Entry point enqueued by the dispatcher (``tasks.worker.run_task``)."""
+    close_old_connections()
+    task = Task.objects.select_related("device", "account").filter(pk=task_id).first()
+    if task is None or task.status != Task.Status.RUNNING:
+        log.info("task %s is gone or no longer running; nothing to do", task_id)
+        return
+    heartbeat = Heartbeat(task_id)
+    heartbeat.start()
+    ctx = ScriptContext(task, cancelled=heartbeat.cancelled)
+    try:
+        task.log("started", f"on {task.serial} ({settings.FARM_HOST})", progress=0)
+        remark = runner_for(task.script_name)(ctx)
+        if task.finish(remark or "done"):
+            task.log("completed", remark or "done", progress=100)
+    except Cancelled:
+        task.refresh_from_db(fields=["remark"])
+        task.log("stopped", task.remark or "stopped", level="warning")
+    except ScriptFailure as failure:
+        _fail(task, ctx, str(failure))
+    except SystemExit:
+        # django-q2 raises its TimeoutException (a SystemExit) when the task's time is up.
+        _fail(task, ctx, f"timed out after {settings.TASK_TIMEOUT_MAX}s")
+        raise
+    except Exception as exc:
+        log.exception("task %s crashed", task_id)
+        _fail(task, ctx, ctx.explain(exc))
+    finally:
+        heartbeat.stop()
+        ctx.cleanup()
+
+
+def _fail(task: Task, ctx: ScriptContext, reason: str) -> None:
+    ctx.save_evidence()
+    if task.fail(reason):
+        task.log("failed", reason, level="error")
