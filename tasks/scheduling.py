@@ -195,10 +195,7 @@ def label_waiting_tasks(host: str | None = None, now: datetime | None = None) ->
         limited_q |= Q(account_id=account_id, script_name=script)
     _set_reason(free_due.filter(limited_q), Wait.ACCOUNT_DAILY_LIMIT)
     licence_room, worker_room, limit = host_capacity(host)
-    if limit <= 0:
-        reason = Wait.NO_AUTOMATION_QUOTA
-    else:
-        reason = Wait.CONCURRENCY_LIMIT
+    reason = Wait.NO_AUTOMATION_QUOTA if limit <= 0 else Wait.CONCURRENCY_LIMIT
     # Free phone, due, not limited: it waits only for a slot (or the next tick claims it).
     if licence_room <= 0 or worker_room <= 0:
         _set_reason(free_due.exclude(limited_q), reason)
