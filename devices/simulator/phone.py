@@ -1,0 +1,272 @@
+"""One simulated phone: its state, its listening socket and its fault switches."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from devices.simulator import services
+from devices.simulator.fs import FileSystem
+from devices.simulator.media import MediaStore
+from devices.simulator.models import DEFAULT_MODEL, lookup
+from devices.simulator.transport import Handler, Transport
+
+log = logging.getLogger(__name__)
+
+LOOPBACK = "127.0.0.1"
+# The adb server probes these as emulators; a phone listening there would show up twice.
+EMULATOR_PORTS = range(5555, 5586)
+DEFAULT_FEATURES = ("shell_v2",)
+
+
+def phone_ui_class() -> type:
+    """The real PhoneUI once devices.simulator.ui provides it, else our stand-in."""
+    try:
+        from devices.simulator.ui import PhoneUI
+    except ImportError as exc:
+        if getattr(exc, "name", None) not in ("devices.simulator.ui", None):
+            log.warning("devices.simulator.ui failed to import (%s); using the stub UI", exc)
+        from devices.simulator.stub_ui import PhoneUI
+    return PhoneUI
+
+
+@dataclass
+class Faults:
+    """Switches tests flip to make the phone misbehave."""
+
+    delay: float = 0.0  # seconds added before each matching shell command
+    slow_commands: frozenset[str] | None = None  # None: every command
+
+    def delay_for(self, command: str) -> float:
+        if self.slow_commands is None or command in self.slow_commands:
+            return self.delay
+        return 0.0
+
+
+@dataclass(frozen=True)
+class Tap:
+    x: int
+    y: int
+    resource_id: str = ""
+    text: str = ""
+    content_desc: str = ""
+
+
+@dataclass
+class Phone:
+    port: int = 0  # 0: any free port (the OS picks from its ephemeral range, above 32768)
+    model: str = DEFAULT_MODEL
+    seed: int = 0
+    locale: str = "en-US"
+    features: tuple[str, ...] = DEFAULT_FEATURES
+    unauthorized: bool = False
+    installed: dict[str, str] | None = None
+    host: str = LOOPBACK
+    faults: Faults = field(default_factory=Faults)
+
+    def __post_init__(self) -> None:
+        if self.port in EMULATOR_PORTS:
+            raise ValueError(f"port {self.port} is in the adb emulator range 5555-5585")
+        spec = lookup(self.model)
+        rng = random.Random(self.seed)
+        self.serialno = f"{rng.getrandbits(48):012X}"
+        self.physical_size = spec.screen
+        self.override_size: tuple[int, int] | None = None
+        self.density = spec.density
+        self.props = _properties(spec, self.serialno, self.locale)
+        self.fs = FileSystem.with_defaults()
+        self.ui = phone_ui_class()(
+            self.fs,
+            screen=spec.screen,
+            installed=self.installed,
+            locale=self.locale,
+            seed=self.seed,
+        )
+        self.media = MediaStore()
+        self.settings: dict[tuple[str, str], str] = {
+            ("system", "screen_brightness"): "128",
+            ("secure", "default_input_method"): "com.google.android.inputmethod.latin/.LatinIME",
+        }
+        self.battery = {
+            "level": 50 + rng.randint(0, 50),
+            "status": 2,
+            "usb": True,
+            "temperature": 280,
+        }
+        self.pid = 1000 + rng.randint(0, 30000)
+        self.wlan_ip = f"192.168.{1 + self.seed // 250}.{2 + self.seed % 250}"
+        self.booted_at = time.monotonic()
+        self.booted_wall = time.time()
+        self.taps: list[Tap] = []
+        self.typed: list[str] = []
+        self._server: asyncio.base_events.Server | None = None
+        self._transports: set[Transport] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- identity ------------------------------------------------------------------------------
+
+    @property
+    def serial(self) -> str:
+        """What the adb server calls this phone after `adb connect`."""
+        return f"{self.host}:{self.port}"
+
+    @property
+    def screen_size(self) -> tuple[int, int]:
+        return self.override_size or self.physical_size
+
+    def banner(self) -> str:
+        p = self.props
+        return (
+            f"device::ro.product.name={p['ro.product.name']};"
+            f"ro.product.model={p['ro.product.model']};"
+            f"ro.product.device={p['ro.product.device']};"
+            f"features={','.join(self.features)}"
+        )
+
+    def service_handler(self, service: str) -> Handler | None:
+        return services.resolve(self, service)
+
+    # -- lifecycle (coroutines, run on the phone's event loop) ---------------------------------
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._server = await asyncio.start_server(self._on_client, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for transport in list(self._transports):
+            transport.abort()
+            with contextlib.suppress(Exception):
+                transport.writer.transport.abort()
+        self._transports.clear()
+
+    @property
+    def listening(self) -> bool:
+        return self._server is not None
+
+    async def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        transport = Transport(self, reader, writer)
+        self._transports.add(transport)
+        try:
+            await transport.serve()
+        finally:
+            self._transports.discard(transport)
+
+    # -- faults (thread-safe; call from tests while a Farm runs the loop) -----------------------
+
+    def unplug(self) -> None:
+        """Drop every connection and stop listening, like pulling the cable."""
+        self._call(self.stop())
+
+    def replug(self) -> None:
+        """Listen again on the same port; the adb server reconnects on its own or via connect."""
+        self._call(self.start())
+
+    def set_unauthorized(self, flag: bool = True) -> None:
+        """Change the USB-debugging answer; open connections are dropped so the host re-asks."""
+        self.unauthorized = flag
+        if self.listening:
+            self._call(self._drop_connections())
+
+    def slow_down(self, seconds: float, commands: Iterable[str] | None = None) -> None:
+        """Delay shell commands (all, or only the named ones); 0 switches it off."""
+        self.faults = Faults(seconds, frozenset(commands) if commands is not None else None)
+
+    async def _drop_connections(self) -> None:
+        for transport in list(self._transports):
+            transport.abort()
+
+    def _call(self, coro) -> None:
+        loop = self._loop
+        if loop is None:
+            coro.close()
+            raise RuntimeError("the phone was never started")
+        if _in_loop(loop):
+            loop.create_task(coro)  # on the loop already (e.g. inside a service): just schedule
+            return
+        asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=10)
+
+    # -- shell helpers -------------------------------------------------------------------------
+
+    def record_tap(self, x: int, y: int) -> None:
+        """Note which element a tap hit (deepest node whose bounds contain the point)."""
+        try:
+            node = _hit(self.ui.dump_xml(), x, y)
+        except ET.ParseError:
+            node = None
+        attrs = node.attrib if node is not None else {}
+        self.taps.append(
+            Tap(
+                x,
+                y,
+                attrs.get("resource-id", ""),
+                attrs.get("text", ""),
+                attrs.get("content-desc", ""),
+            )
+        )
+
+
+def _in_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return getattr(loop, "_thread_id", None) == threading.get_ident()
+
+
+def _bounds(text: str) -> tuple[int, int, int, int] | None:
+    try:
+        a, b = text.strip("[]").split("][")
+        x1, y1 = (int(v) for v in a.split(","))
+        x2, y2 = (int(v) for v in b.split(","))
+    except ValueError:
+        return None
+    return x1, y1, x2, y2
+
+
+def _hit(xml: str, x: int, y: int) -> ET.Element | None:
+    best = None
+    for node in ET.fromstring(xml).iter("node"):  # document order: deeper/later wins
+        box = _bounds(node.get("bounds", ""))
+        inside = box is not None and box[0] <= x < box[2] and box[1] <= y < box[3]
+        # Prefer the deepest clickable node: a label inside a button still taps the button.
+        if inside and (
+            best is None or node.get("clickable") == "true" or best.get("clickable") != "true"
+        ):
+            best = node
+    return best
+
+
+def _properties(spec, serialno: str, locale: str) -> dict[str, str]:
+    build = "UQ1A.240205.004/1:user/release-keys"
+    fingerprint = f"{spec.brand}/{spec.device}/{spec.device}:{spec.android}/{build}"
+    return {
+        "ro.product.model": spec.model,
+        "ro.product.brand": spec.brand,
+        "ro.product.manufacturer": spec.manufacturer,
+        "ro.product.name": spec.device,
+        "ro.product.device": spec.device,
+        "ro.product.cpu.abi": "arm64-v8a",
+        "ro.build.version.release": spec.android,
+        "ro.build.version.sdk": str(spec.sdk),
+        "ro.build.fingerprint": fingerprint,
+        "ro.build.type": "user",
+        "ro.serialno": serialno,
+        "ro.boot.serialno": serialno,
+        "persist.sys.locale": locale,
+        "ro.product.locale": locale,
+        "persist.sys.timezone": "UTC",
+        "sys.boot_completed": "1",
+        "ro.secure": "1",
+        "ro.debuggable": "0",
+        "service.adb.tcp.port": "5555",
+    }

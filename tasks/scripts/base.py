@@ -1,0 +1,284 @@
+"""What every script gets to work with: the phone, the app's selectors, the step log.
+
+A script is a function ``run(ctx: ScriptContext) -> str`` returning its remark. It talks to
+the phone only through ``ctx`` (which talks only to ``devices.adb``), finds screen elements by
+the names in the app's selector file (``tasks/scripts/selectors/<app>.json``), and reports each
+step. ``ctx`` handles the rest: pop-ups, pacing, stop requests, typing any text safely, and
+the evidence (screenshot + UI hierarchy) when something goes wrong.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from pathlib import Path
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from devices.models import DEFAULT_PACKAGES, Platform
+
+log = logging.getLogger("tasks.scripts")
+
+SELECTORS_DIR = Path(__file__).with_name("selectors")
+# An input method that accepts text by broadcast, so captions with accents and emoji reach the
+# app unchanged (`input text` only carries ASCII).
+BROADCAST_IME = "com.android.adbkeyboard"
+BROADCAST_IME_SERVICE = "com.android.adbkeyboard/.AdbIME"
+
+
+class ScriptFailure(Exception):
+    """The script cannot go on; the message is the remark a farm operator reads."""
+
+
+class Cancelled(Exception):
+    """The task was stopped (or reaped) while running."""
+
+
+@lru_cache(maxsize=8)
+def load_selectors(platform: str) -> dict:
+    return json.loads((SELECTORS_DIR / f"{platform}.json").read_text(encoding="utf-8"))
+
+
+def iter_nodes(root) -> Iterator:
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(node.children))
+
+
+def matches(node, rule: dict) -> bool:
+    """A selector rule is attribute → expected value; ``*_contains`` keys match substrings."""
+    for key, expected in rule.items():
+        attribute = key.removesuffix("_contains").replace("-", "_")
+        actual = getattr(node, attribute, None) or ""
+        if key.endswith("_contains"):
+            if expected.lower() not in actual.lower():
+                return False
+        elif actual != expected:
+            return False
+    return True
+
+
+def find_in(root, rules: list[dict]):
+    """The first node matching any rule, trying rules in order (resource-id, then fallbacks)."""
+    for rule in rules:
+        for node in iter_nodes(root):
+            if matches(node, rule):
+                return node
+    return None
+
+
+class ScriptContext:
+    def __init__(self, task, *, cancelled: threading.Event | None = None, phone=None):
+        self.task = task
+        self.cancelled = cancelled or threading.Event()
+        self._phone = phone
+        self._cleanups: list[Callable[[], None]] = []
+        self.last_selector = ""
+        self.config = task.script_config or {}
+
+    # --- who and where -------------------------------------------------------------------
+
+    @property
+    def phone(self):
+        if self._phone is None:
+            from devices import adb
+
+            self._phone = adb.open_device(self.task.serial)
+        return self._phone
+
+    @property
+    def platform(self) -> str:
+        if self.task.account_id:
+            return self.task.account.platform
+        return self.config.get("platform") or Platform.TIKTOK
+
+    @property
+    def package(self) -> str:
+        if self.task.account_id:
+            return self.task.account.app_package
+        return self.config.get("packagename") or DEFAULT_PACKAGES[self.platform]
+
+    @property
+    def selectors(self) -> dict:
+        return load_selectors(self.platform)
+
+    # --- progress, pacing, stopping ------------------------------------------------------
+
+    def step(self, name: str, progress: int | None = None, message: str = "") -> None:
+        self.check_cancel()
+        self.task.log(name, message, progress=progress)
+
+    def check_cancel(self) -> None:
+        if self.cancelled.is_set():
+            raise Cancelled()
+
+    def pause(self, low: float = 0.3, high: float = 0.8) -> None:
+        """A short human-like wait that still reacts to a stop request at once."""
+        if self.cancelled.wait(random.uniform(low, high)):
+            raise Cancelled()
+
+    # --- the screen ----------------------------------------------------------------------
+
+    def screen(self):
+        """The current UI tree, after dismissing any known pop-up in the way."""
+        for _ in range(3):
+            root = self.phone.ui_tree()
+            if not self._dismiss_popup(root):
+                return root
+        return root
+
+    def _dismiss_popup(self, root) -> bool:
+        for popup in self.selectors.get("popups", []):
+            if find_in(root, popup["match"]) is None:
+                continue
+            button = find_in(root, popup["dismiss"])
+            if button is not None:
+                self.task.log(self.task.step, f"dismissed pop-up: {popup['name']}")
+                self.phone.tap(*button.centre)
+                self.pause(0.3, 0.6)
+                return True
+        return False
+
+    def rules(self, name: str) -> list[dict]:
+        try:
+            return self.selectors["elements"][name]
+        except KeyError:
+            raise ScriptFailure(f"selector {name!r} is missing from {self.platform}.json") from None
+
+    def find(self, name: str, *, timeout: float = 10.0, required: bool = True):
+        """Wait up to ``timeout`` s for the element called ``name`` (see the selector file)."""
+        self.last_selector = name
+        rules = self.rules(name)
+        deadline = time.monotonic() + timeout
+        while True:
+            self.check_cancel()
+            node = find_in(self.screen(), rules)
+            if node is not None or time.monotonic() >= deadline:
+                break
+            self.pause(0.4, 0.7)
+        if node is None and required:
+            raise ScriptFailure(
+                f"the {self.app_name} screen never showed '{name}' within {timeout:.0f}s "
+                "(the app may have changed, or a screen is in the way)"
+            )
+        return node
+
+    def exists(self, name: str, timeout: float = 0.0) -> bool:
+        return self.find(name, timeout=timeout, required=False) is not None
+
+    def tap(self, name: str, *, timeout: float = 10.0) -> None:
+        node = self.find(name, timeout=timeout)
+        self.phone.tap(*node.centre)
+        self.pause()
+
+    @property
+    def app_name(self) -> str:
+        return Platform(self.platform).label
+
+    # --- typing --------------------------------------------------------------------------
+
+    def type_text(self, text: str) -> None:
+        """Type ``text`` into the focused field without mangling it.
+
+        ASCII goes through ``input text`` (the device layer escapes every shell-special
+        character). Anything else needs the broadcast input method; without it we fail the step
+        rather than post a caption with its accents or emoji silently dropped.
+        """
+        if text.isascii():
+            for line_number, line in enumerate(text.split("\n")):
+                if line_number:
+                    self.phone.keyevent("KEYCODE_ENTER")
+                if line:
+                    self.phone.input_text(line)
+            return
+        if BROADCAST_IME not in self.phone.packages():
+            raise ScriptFailure(
+                "the text has accents or emoji, which need the ADB Keyboard input method "
+                f"({BROADCAST_IME}) on the phone; install it or use plain ASCII text"
+            )
+        encoded = base64.b64encode(text.encode()).decode()
+        self.phone.shell(f"ime enable {BROADCAST_IME_SERVICE}; ime set {BROADCAST_IME_SERVICE}")
+        self.phone.shell(f"am broadcast -a ADB_INPUT_B64 --es msg {encoded}")
+
+    # --- the app -------------------------------------------------------------------------
+
+    def open_app(self) -> None:
+        """Check the app is installed, record its version, start it, check its language."""
+        versions = self.phone.packages()
+        if self.package not in versions:
+            raise ScriptFailure(f"{self.app_name} ({self.package}) is not installed on this phone")
+        self.task.app_version = versions[self.package] or ""
+        type(self.task).objects.filter(pk=self.task.pk).update(app_version=self.task.app_version)
+        self.phone.app_start(self.package)
+        self.pause(0.8, 1.2)
+        self.check_language()
+
+    def check_language(self) -> None:
+        markers = self.selectors.get("english_markers", [])
+        if not markers:
+            return
+        texts = set()
+        for _ in range(10):
+            root = self.screen()
+            texts = {n.text for n in iter_nodes(root)} | {n.content_desc for n in iter_nodes(root)}
+            if any(marker in texts for marker in markers):
+                return
+            self.pause(0.4, 0.6)
+        sample = ", ".join(sorted(t for t in texts if t)[:4])
+        raise ScriptFailure(
+            f"the {self.app_name} app is not in English (the screen shows: {sample}); "
+            "switch the app's language to English and retry"
+        )
+
+    # --- endings -------------------------------------------------------------------------
+
+    def on_cleanup(self, action: Callable[[], None]) -> None:
+        self._cleanups.append(action)
+
+    def cleanup(self) -> None:
+        for action in reversed(self._cleanups):
+            try:
+                action()
+            except Exception:
+                log.warning("cleanup of task %s failed", self.task.pk, exc_info=True)
+
+    def save_evidence(self) -> None:
+        """Keep a screenshot and the UI hierarchy of the moment the task failed."""
+        from devices import adb
+
+        try:
+            png = self.phone.screenshot_png()
+            xml = self.phone.ui_xml()
+        except adb.DeviceError as exc:
+            self.task.log("evidence", f"no screenshot: {exc}", level="warning")
+            return
+        except Exception:
+            log.warning("evidence for task %s failed", self.task.pk, exc_info=True)
+            return
+        stamp = timezone.now().strftime("%H%M%S")
+        self.task.failure_screenshot.save(
+            f"task-{self.task.pk}-{stamp}.png", ContentFile(png), save=False
+        )
+        self.task.failure_hierarchy = xml
+        type(self.task).objects.filter(pk=self.task.pk).update(
+            failure_screenshot=self.task.failure_screenshot.name, failure_hierarchy=xml
+        )
+        if self.last_selector:
+            self.task.log("evidence", f"last element looked for: '{self.last_selector}'")
+
+    def explain(self, exc: Exception) -> str:
+        """A failure reason in words a farm operator understands."""
+        from devices import adb
+
+        if isinstance(exc, adb.DeviceError):
+            return f"phone problem: {exc}"
+        return f"internal error ({exc.__class__.__name__}: {exc}); see the server log"
