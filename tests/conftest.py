@@ -10,7 +10,22 @@ from rest_framework.test import APIClient
 from team.models import ApiToken
 from team.roles import Role, set_role
 
+# The real adb server and simulated phones, for every test folder.
+pytest_plugins = ["tests.phones"]
+
 PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """Keep an SQLite test database in a file, not in memory, so that the worker processes the
+    engine tests start (qcluster, dispatcher) can open the same database."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(path)
 
 
 @pytest.fixture(autouse=True)

@@ -54,10 +54,15 @@ def iter_nodes(root) -> Iterator:
         stack.extend(reversed(node.children))
 
 
+# Selector files use uiautomator's attribute names; nodes use Python names.
+_ATTRIBUTES = {"resource-id": "resource_id", "content-desc": "content_desc", "class": "class_name"}
+
+
 def matches(node, rule: dict) -> bool:
     """A selector rule is attribute → expected value; ``*_contains`` keys match substrings."""
     for key, expected in rule.items():
-        attribute = key.removesuffix("_contains").replace("-", "_")
+        name = key.removesuffix("_contains")
+        attribute = _ATTRIBUTES.get(name, name)
         actual = getattr(node, attribute, None) or ""
         if key.endswith("_contains"):
             if expected.lower() not in actual.lower():
