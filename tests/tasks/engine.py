@@ -3,6 +3,7 @@ the test database, the test adb server, and simulated phones registered as Devic
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -86,14 +87,10 @@ class FarmHost:
             proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 10
         for proc in self.processes.values():
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             proc.wait()
         self.processes.clear()
 
