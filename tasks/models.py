@@ -256,3 +256,32 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type}"
+
+
+class IdempotencyKey(models.Model):
+    """A create request's ``Idempotency-Key`` and the answer it got, kept 24 hours.
+
+    Stored in the database, not the cache: the row is written in the same transaction as the
+    tasks it describes, so a retry can never see tasks without their key (or the reverse), and
+    the unique constraint settles two identical requests racing each other.
+    """
+
+    # Who sent it ("user:<id>" or the actor's name): two clients may pick the same key.
+    scope = models.CharField(max_length=160)
+    key = models.CharField(max_length=255)
+    # SHA-256 of the request body: the same key with another body is a client bug, not a retry.
+    fingerprint = models.CharField(max_length=64)
+    response = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_key_per_caller"),
+        ]
+        indexes = [
+            # Expired keys are purged by age on every keyed request.
+            models.Index(fields=["created_at"], name="idempotency_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"

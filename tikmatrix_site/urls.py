@@ -11,4 +11,16 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    # The HTTP API (TikMatrix-compatible /api/v1, schema, docs); every answer is an envelope.
+    path("api/", include("tikmatrix_site.api.urls")),
+    # The dashboard's pages, one urls.py per app.
+    path("", include("devices.urls")),
+    path("", include("tasks.urls")),
+    path("", include("team.urls")),
 ]
+
+# /api/ paths answer in the {code, message, data} envelope; other paths keep Django's pages.
+handler400 = "tikmatrix_site.api.envelope.bad_request"
+handler403 = "tikmatrix_site.api.envelope.permission_denied"
+handler404 = "tikmatrix_site.api.envelope.not_found"
+handler500 = "tikmatrix_site.api.envelope.server_error"

@@ -1,13 +1,13 @@
-from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
-from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from devices import licensing
-from devices.models import Device
-from tasks.models import Task
+from team.access import role_required
+from team.roles import Role
+from tikmatrix_site import overview as data
 from tikmatrix_site.health import health
+from tikmatrix_site.pages import render_page
 
 
 @require_GET
@@ -18,16 +18,15 @@ def healthz(request):
     return JsonResponse({"status": "ok" if ok else "error", **report}, status=200 if ok else 503)
 
 
-@login_required
+@role_required(Role.VIEWER)
 def overview(request):
-    task_counts = {s.label: Task.objects.filter(status=s).count() for s in Task.Status}
-    device_counts = {s.label: Device.objects.filter(state=s).count() for s in Device.State}
-    return render(
-        request,
-        "overview.html",
-        {
-            "task_counts": task_counts,
-            "device_counts": device_counts,
-            "entitlement": licensing.current_entitlement(),
-        },
-    )
+    period = "7d" if request.GET.get("period") == "7d" else "24h"
+    context = {
+        "task_counts": data.task_counts(),
+        "running": data.running_tasks(),
+        "hosts": data.farm_health(),
+        "chart": data.history(period),
+        "period": period,
+        "entitlement": licensing.current_entitlement(),
+    }
+    return render_page(request, "overview.html", context, fragment="_overview.html")

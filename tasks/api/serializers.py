@@ -1,0 +1,179 @@
+"""Task and material shapes, in and out, with TikMatrix's field names."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rest_framework import serializers
+
+from tasks.actions import MAX_BATCH
+from tasks.models import Material, Task
+
+SECRET_MARKERS = ("password", "api_key", "apikey", "secret", "token")
+MASK = "********"
+
+
+def masked(value: Any) -> Any:
+    """``value`` with anything that looks like a password or API key replaced by a mask."""
+    if isinstance(value, dict):
+        return {
+            key: MASK if _is_secret(key) and item not in (None, "") else masked(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [masked(item) for item in value]
+    return value
+
+
+def _is_secret(key: str) -> bool:
+    return any(marker in str(key).lower() for marker in SECRET_MARKERS)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer as JSON sends it: ``"5"``, ``5.5`` and ``true`` are refused."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class TaskCreateSerializer(serializers.Serializer):
+    serials = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        allow_empty=False,
+        max_length=5000,
+        help_text="Device serials (device mode). Give this or `usernames`.",
+    )
+    usernames = serializers.ListField(
+        child=serializers.CharField(max_length=101),
+        required=False,
+        allow_empty=False,
+        max_length=5000,
+        help_text="Account usernames, with or without `@` (account mode).",
+    )
+    script_name = serializers.CharField(
+        help_text="`post`, `follow`, `unfollow`, `account_warmup` or `comment`."
+    )
+    script_config = serializers.DictField(
+        help_text="Per-script options (see the *Config schemas); defaults are filled in, "
+        "unknown keys kept."
+    )
+    enable_multi_account = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Device mode only: one task per enabled account on each phone.",
+    )
+    start_time = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text='"HH:MM" in the server\'s TIME_ZONE (past today → tomorrow), or ISO-8601.',
+    )
+    min_interval = StrictIntegerField(
+        required=False, default=0, min_value=0, help_text="Minutes (legacy)."
+    )
+    max_interval = StrictIntegerField(
+        required=False, default=0, min_value=0, help_text="Minutes (legacy)."
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if ("serials" in attrs) == ("usernames" in attrs):
+            message = "give either serials or usernames, not both"
+            if "serials" not in attrs:
+                message = "give serials (device mode) or usernames (account mode)"
+            raise serializers.ValidationError({"serials": [message], "usernames": [message]})
+        return attrs
+
+
+class CreatedSerializer(serializers.Serializer):
+    task_ids = serializers.ListField(child=serializers.IntegerField())
+    created_count = serializers.IntegerField()
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    device_index = serializers.IntegerField(source="device.index", allow_null=True, read_only=True)
+    username = serializers.SerializerMethodField()
+    script_config = serializers.SerializerMethodField()
+    script_args = serializers.SerializerMethodField()
+    status_text = serializers.CharField(read_only=True)
+    start_time = serializers.DateTimeField(source="started_at", allow_null=True, read_only=True)
+    end_time = serializers.DateTimeField(source="ended_at", allow_null=True, read_only=True)
+
+    class Meta:
+        model = Task
+        fields = [
+            "id", "serial", "device_index", "username", "script_name", "script_config",
+            "script_args", "status", "status_text", "source", "scheduled_at", "start_time",
+            "end_time", "remark", "retry_count", "progress", "step", "wait_reason",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_username(self, task: Task) -> str | None:
+        return task.username or None
+
+    def get_script_config(self, task: Task) -> dict:
+        return masked(task.script_config or {})
+
+    def get_script_args(self, task: Task) -> str:
+        """The config as a JSON string: what TikMatrix's own clients read."""
+        return json.dumps(masked(task.script_config or {}), ensure_ascii=False)
+
+
+class StatsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    running = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class BatchDeleteSerializer(serializers.Serializer):
+    task_ids = serializers.ListField(
+        child=StrictIntegerField(min_value=1), allow_empty=False, max_length=MAX_BATCH
+    )
+
+
+class DeletedSerializer(serializers.Serializer):
+    deleted_count = serializers.IntegerField()
+    not_found = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+
+class RetriedSerializer(serializers.Serializer):
+    retried_count = serializers.IntegerField()
+
+
+class MaterialSerializer(serializers.ModelSerializer):
+    path = serializers.SerializerMethodField()
+    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    used = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Material
+        fields = [
+            "id", "path", "kind", "size", "sha256", "tags", "caption", "username", "sort",
+            "used", "used_at", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_path(self, material: Material) -> str:
+        """The absolute path on the server, valid as-is in a post's ``material_list``."""
+        from tasks.forms import material_storage
+
+        return material_storage().path(material.file.name)
+
+    def get_used(self, material: Material) -> bool:
+        return material.used_at is not None
+
+
+class MaterialUploadSerializer(serializers.Serializer):
+    """Documents the multipart upload; the dashboard's MaterialUploadForm validates it."""
+
+    file = serializers.FileField(help_text="mp4/mov video or jpg/png image.")
+    tags = serializers.CharField(required=False, help_text="Comma-separated tag names.")
+    caption = serializers.CharField(required=False)
+    username = serializers.CharField(required=False, help_text="Only post from this account.")
+    sort = serializers.IntegerField(required=False, default=0)

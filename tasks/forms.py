@@ -1,0 +1,445 @@
+"""Dashboard forms for tasks and the media library."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, time
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from devices.forms import NamesField, tags_named
+from tasks.models import Material, Task, material_upload_to
+
+# -- task list ----------------------------------------------------------------------------------
+
+
+class TaskFilterForm(forms.Form):
+    status = forms.TypedChoiceField(
+        label=_("Status"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", _("any status")), *Task.Status.choices],
+    )
+    script = forms.CharField(label=_("Script"), required=False, max_length=50)
+    device = forms.CharField(
+        label=_("Phone"), required=False, help_text=_("serial or #number"), max_length=100
+    )
+    account = forms.CharField(label=_("Account"), required=False, max_length=100)
+    source = forms.ChoiceField(
+        label=_("Source"), required=False, choices=[("", _("any source")), *Task.Source.choices]
+    )
+    date_from = forms.DateField(
+        label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("Created until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def filter(self, tasks):
+        """Apply the valid filters to ``tasks``; invalid ones are ignored (and shown as errors)."""
+        if not self.is_valid():
+            return tasks
+        data = self.cleaned_data
+        if data["status"] is not None:
+            tasks = tasks.filter(status=data["status"])
+        if data["script"]:
+            tasks = tasks.filter(script_name=data["script"])
+        if data["device"]:
+            device = data["device"].strip()
+            by_index = Q(device__index=int(device[1:])) if device[1:].isdigit() else Q(pk=None)
+            tasks = tasks.filter(Q(serial=device) | by_index)
+        if data["account"]:
+            tasks = tasks.filter(username=data["account"].strip().lstrip("@"))
+        if data["source"]:
+            tasks = tasks.filter(source=data["source"])
+        if data["date_from"]:
+            tasks = tasks.filter(created_at__gte=_start_of(data["date_from"]))
+        if data["date_to"]:
+            tasks = tasks.filter(created_at__lt=_start_of(data["date_to"], next_day=True))
+        return tasks
+
+
+def _start_of(day, next_day: bool = False) -> datetime:
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return start + timezone.timedelta(days=1) if next_day else start
+
+
+class BulkActionForm(forms.Form):
+    ACTIONS = [("stop", _("Stop")), ("retry", _("Retry")), ("delete", _("Delete"))]
+
+    action = forms.ChoiceField(choices=ACTIONS)
+    ids = forms.TypedMultipleChoiceField(
+        coerce=int, error_messages={"required": _("Tick at least one task.")}
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any integer is acceptable here; the action service reports ids that do not exist.
+        raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
+        self.fields["ids"].choices = [(v, v) for v in raw if str(v).isdigit()]
+
+
+# -- media library ------------------------------------------------------------------------------
+
+# Extension → (kind, the file's first bytes must match one of these signatures).
+MEDIA_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    ".mp4": (Material.Kind.VIDEO, (b"ftyp",)),
+    ".mov": (Material.Kind.VIDEO, (b"ftyp", b"moov", b"wide", b"mdat", b"free")),
+    ".jpg": (Material.Kind.IMAGE, (b"\xff\xd8\xff",)),
+    ".jpeg": (Material.Kind.IMAGE, (b"\xff\xd8\xff",)),
+    ".png": (Material.Kind.IMAGE, (b"\x89PNG\r\n\x1a\n",)),
+}
+
+
+def material_storage() -> FileSystemStorage:
+    """Uploads go under MATERIAL_UPLOAD_ROOT, one of the folders post tasks may read from."""
+    return FileSystemStorage(location=settings.MATERIAL_UPLOAD_ROOT)
+
+
+def _signature_ok(head: bytes, signatures: tuple[bytes, ...]) -> bool:
+    # MP4/MOV boxes carry their type at offset 4 (after the box size); images start at 0.
+    return any(head.startswith(sig) or head[4:].startswith(sig) for sig in signatures)
+
+
+class MaterialUploadForm(forms.Form):
+    file = forms.FileField(label=_("File"), help_text=_("MP4 or MOV video, JPG or PNG image."))
+    tag_names = NamesField(label=_("Tags"))
+    caption = forms.CharField(
+        label=_("Caption"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    username = forms.CharField(
+        label=_("Only for account"), required=False, max_length=100, help_text=_("optional")
+    )
+    sort = forms.IntegerField(label=_("Sort"), initial=0)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        extension = Path(upload.name).suffix.lower()
+        if extension not in MEDIA_TYPES:
+            raise forms.ValidationError(_("Only .mp4, .mov, .jpg and .png files are accepted."))
+        limit = settings.MATERIAL_MAX_UPLOAD_MB
+        if upload.size > limit * 1024 * 1024:
+            raise forms.ValidationError(_("The file is larger than %(mb)d MB.") % {"mb": limit})
+        if upload.size == 0:
+            raise forms.ValidationError(_("The file is empty."))
+        head = upload.read(16)
+        upload.seek(0)
+        kind, signatures = MEDIA_TYPES[extension]
+        if not _signature_ok(head, signatures):
+            raise forms.ValidationError(
+                _("The file's contents are not a %(ext)s file.") % {"ext": extension[1:]}
+            )
+        self.kind = kind
+        return upload
+
+    @transaction.atomic
+    def save(self) -> Material:
+        upload = self.cleaned_data["file"]
+        digest = hashlib.sha256()
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+        material = Material(
+            kind=self.kind,
+            size=upload.size,
+            sha256=digest.hexdigest(),
+            caption=self.cleaned_data["caption"],
+            username=self.cleaned_data["username"].strip().lstrip("@"),
+            sort=self.cleaned_data["sort"] or 0,
+        )
+        # Names are relative to MATERIAL_UPLOAD_ROOT (not MEDIA_ROOT): see material_storage().
+        material.file.name = material_storage().save(
+            material_upload_to(material, Path(upload.name).name), upload
+        )
+        material.save()
+        material.tags.set(tags_named(self.cleaned_data["tag_names"]))
+        return material
+
+
+class MaterialEditForm(forms.ModelForm):
+    tag_names = NamesField(label=_("Tags"))
+    used = forms.BooleanField(label=_("Used"), required=False)
+
+    class Meta:
+        model = Material
+        fields = ["caption", "username", "sort"]
+        widgets = {"caption": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["tag_names"] = [t.name for t in self.instance.tags.all()]
+            self.initial["used"] = self.instance.used_at is not None
+
+    @transaction.atomic
+    def save(self, commit: bool = True) -> Material:
+        material = super().save(commit=False)
+        if not self.cleaned_data["used"]:
+            material.used_at, material.used_by_task = None, None
+        elif material.used_at is None:
+            material.used_at = timezone.now()
+        material.save()
+        material.tags.set(tags_named(self.cleaned_data["tag_names"]))
+        return material
+
+
+class MaterialFilterForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("all")), *Material.Kind.choices]
+    )
+    used = forms.ChoiceField(
+        label=_("Used"),
+        required=False,
+        choices=[("", _("all")), ("no", _("unused")), ("yes", _("used"))],
+    )
+    tag = forms.CharField(label=_("Tag"), required=False)
+
+
+# -- task creation ------------------------------------------------------------------------------
+
+# How the dashboard presents each script_config key (the keys themselves are TikMatrix's).
+CONFIG_LABELS = {
+    "platform": (_("Platform"), _("For phones without an account; default TikTok.")),
+    "content_type": (_("Content"), ""),
+    "image_count": (_("Images per post"), ""),
+    "captions": (
+        _("Captions"),
+        _("One caption per line, rotated over the tasks; ### = line break."),
+    ),
+    "caption_format": (_("Caption format"), ""),
+    "post_way": (_("How to post"), ""),
+    "material_list": (_("Files"), _("One path per line, or material:<id>; empty = library.")),
+    "material_source": (_("Material source"), ""),
+    "material_path": (_("Local folder"), _("Inside the material folders.")),
+    "materials_tags": (_("Library tags"), _("Comma-separated.")),
+    "upload_wait_time": (_("Upload wait (s)"), ""),
+    "sound_wait_time": (_("Sound wait (s)"), ""),
+    "add_sound": (_("Sound"), ""),
+    "custom_sound_keyword": (_("Sound keyword"), ""),
+    "origin_sound_volume": (_("Original sound volume"), ""),
+    "add_sound_volume": (_("Added sound volume"), ""),
+    "add_product_link": (_("Add product link"), _("TikTok only.")),
+    "placement": (_("Placement"), _("Instagram only.")),
+    "target_users": (_("Users"), _("One username per line; each becomes its own task.")),
+    "target_user": (_("More users"), _("Comma or line separated.")),
+    "access_method": (_("Open profiles by"), ""),
+    "task_duration": (_("Duration (s)"), ""),
+    "topic": (_("Topics"), _("Keywords, one per line; a random one is searched.")),
+    "min_duration": (_("Min watch per video (s)"), ""),
+    "max_duration": (_("Max watch per video (s)"), ""),
+    "like_probable": (_("Like %"), ""),
+    "floow_probable": (_("Follow %"), ""),
+    "collect_probable": (_("Save %"), ""),
+    "comment_probable": (_("Comment %"), ""),
+    "comment": (_("Comments"), _("One per line.")),
+    "insert_emoji": (_("Insert emoji"), ""),
+    "comment_order": (_("Comment order"), ""),
+    "target_post_urls": (_("Post URLs"), _("One per line; each becomes its own task.")),
+    "target_post_url": (_("More post URLs"), ""),
+    "comment_content": (_("Comments"), _("One per line.")),
+}
+CHOICE_LABELS = {
+    ("content_type", 0): _("video"),
+    ("content_type", 1): _("images"),
+    ("add_sound", "-1"): _("app default"),
+    ("add_sound", "0"): _("off"),
+    ("add_sound", "1"): _("on"),
+    ("add_sound", "custom"): _("search a sound"),
+    ("add_product_link", 0): _("no"),
+    ("add_product_link", 1): _("yes"),
+}
+LONG_TEXT = {"captions", "topic", "comment", "comment_content", "target_user", "target_post_url"}
+# Accepted through the API for compatibility, not worth a form control.
+HIDDEN_KEYS = {"generate_by_chatgpt", "chatgpt_settings", "target_user", "target_post_url"}
+
+
+def config_field(spec) -> forms.Field | None:
+    """A form field for one registry ``Field``; the registry still does the validating."""
+    label, help_text = CONFIG_LABELS.get(spec.name, (spec.name, ""))
+    common = {"label": label, "help_text": help_text, "required": False}
+    if spec.choices:
+        choices = [(c, CHOICE_LABELS.get((spec.name, c), c)) for c in spec.choices]
+        if spec.default is None:
+            choices = [("", "—"), *choices]
+        return forms.TypedChoiceField(
+            choices=choices, coerce=type(spec.choices[0]), initial=spec.default, **common
+        )
+    bounds = {"min_value": spec.minimum, "max_value": spec.maximum}
+    if spec.kind == "int":
+        return forms.IntegerField(initial=spec.default, **bounds, **common)
+    if spec.kind == "number":
+        return forms.FloatField(initial=spec.default, **bounds, **common)
+    if spec.kind == "bool":
+        return forms.BooleanField(initial=spec.default, **common)
+    if spec.kind == "str_list":
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
+    if spec.kind == "str":
+        widget = forms.Textarea(attrs={"rows": 3}) if spec.name in LONG_TEXT else None
+        return forms.CharField(widget=widget, strip=False, initial=spec.default, **common)
+    return None  # objects (chatgpt_settings): API only
+
+
+class TaskCreateForm(forms.Form):
+    """Targets and timing, plus one field per ``script_config`` key of the chosen script."""
+
+    MODES = [("devices", _("Phones")), ("accounts", _("Accounts"))]
+
+    mode = forms.ChoiceField(
+        label=_("Run on"), choices=MODES, initial="devices", widget=forms.RadioSelect
+    )
+    devices = forms.ModelMultipleChoiceField(
+        label=_("Phones"), required=False, queryset=None, widget=forms.CheckboxSelectMultiple
+    )
+    groups = forms.ModelMultipleChoiceField(
+        label=_("Groups"),
+        required=False,
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Every phone in these groups."),
+    )
+    enable_multi_account = forms.BooleanField(
+        label=_("Once per enabled account on each phone"), required=False
+    )
+    accounts = forms.ModelMultipleChoiceField(
+        label=_("Accounts"), required=False, queryset=None, widget=forms.CheckboxSelectMultiple
+    )
+    start_time = forms.DateTimeField(
+        label=_("Start at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Empty = now."),
+    )
+    min_interval = forms.IntegerField(
+        label=_("Space tasks by at least (min)"), required=False, min_value=0, max_value=1440
+    )
+    max_interval = forms.IntegerField(
+        label=_("… and at most (min)"), required=False, min_value=0, max_value=1440
+    )
+
+    def __init__(self, script, *args, **kwargs):
+        from devices.models import Account, Device, DeviceGroup
+
+        super().__init__(*args, **kwargs)
+        self.script = script
+        self.fields["devices"].queryset = Device.objects.order_by("index")
+        self.fields["devices"].label_from_instance = lambda d: (
+            f"#{d.index} {d.display_name} · {d.get_state_display()}"
+        )
+        self.fields["groups"].queryset = DeviceGroup.objects.all()
+        self.fields["accounts"].queryset = Account.objects.enabled().select_related("device")
+        self.fields["accounts"].label_from_instance = lambda a: (
+            f"@{a.username} ({a.get_platform_display()})"
+            + (f" · #{a.device.index}" if a.device else "")
+        )
+        self.config_names = []
+        for spec in script.fields:
+            field = None if spec.name in HIDDEN_KEYS else config_field(spec)
+            if field is not None:
+                self.fields[f"cfg_{spec.name}"] = field
+                self.config_names.append(spec.name)
+
+    @property
+    def config_fields(self):
+        return [self[f"cfg_{name}"] for name in self.config_names]
+
+    def raw_config(self) -> dict:
+        """The config as the API would receive it; empty fields are left to the defaults."""
+        config = {}
+        for spec in self.script.fields:
+            if spec.name not in self.config_names:
+                continue
+            value = self.cleaned_data.get(f"cfg_{spec.name}")
+            if spec.kind == "str_list":
+                value = [line.strip() for line in (value or "").splitlines() if line.strip()]
+            if value in (None, "") or (spec.kind == "str_list" and not value):
+                continue
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)  # 600.0 from the number input is stored as 600, like the API
+            config[spec.name] = value
+        return config
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from tasks.scripts.registry import validate_config
+
+        data = super().clean()
+        if data.get("mode") == "accounts" and not data.get("accounts"):
+            self.add_error("accounts", _("Tick at least one account."))
+        if data.get("mode") == "devices" and not (data.get("devices") or data.get("groups")):
+            self.add_error("devices", _("Tick at least one phone or group."))
+        low, high = data.get("min_interval") or 0, data.get("max_interval") or 0
+        if high < low:
+            self.add_error("max_interval", _("Must not be less than the minimum."))
+        try:
+            data["script_config"] = validate_config(self.script.name, self.raw_config())
+        except ValidationError as exc:
+            for key, problems in exc.message_dict.items():
+                target = f"cfg_{key}" if key in self.config_names else None
+                for problem in problems:
+                    self.add_error(target, f"{key}: {problem}" if target is None else problem)
+        return data
+
+    def serials(self) -> list[str]:
+        devices = {d.serial: d for d in self.cleaned_data["devices"]}
+        for group in self.cleaned_data["groups"]:
+            devices.update({d.serial: d for d in group.devices.all()})
+        return sorted(devices, key=lambda s: devices[s].index)
+
+    def usernames(self) -> list[str]:
+        return [a.username for a in self.cleaned_data["accounts"]]
+
+
+def chosen_script(name: str | None):
+    """The script the form is for (``?script=``), falling back to the first one offered."""
+    from tasks.scripts.registry import SCRIPTS, ScriptError, get_script
+
+    try:
+        return get_script(name or "")
+    except ScriptError:
+        return next(iter(SCRIPTS.values()))
+
+
+def create_from_form(form: TaskCreateForm, *, user, request=None) -> list[int] | None:
+    """Create the tasks a valid form describes (through the API's own service, so the rules are
+    the same); None, with the problems put on the form, if it cannot."""
+    from django.core.exceptions import ValidationError
+
+    from tasks.creation import CreateRequest, create_tasks
+
+    if not form.is_valid():
+        return None
+    data = form.cleaned_data
+    by_account = data["mode"] == "accounts"
+    create = CreateRequest(
+        script_name=form.script.name,
+        script_config=form.raw_config(),
+        serials=None if by_account else form.serials(),
+        usernames=form.usernames() if by_account else None,
+        enable_multi_account=not by_account and data["enable_multi_account"],
+        start_time=data["start_time"],
+        min_interval=data["min_interval"] or 0,
+        max_interval=data["max_interval"] or 0,
+        source=Task.Source.UI,
+    )
+    try:
+        return create_tasks(create, user=user, request=request).task_ids
+    except ValidationError as exc:
+        for key, problems in exc.message_dict.items():
+            name = key.removeprefix("script_config.")
+            target = {"serials": "devices", "usernames": "accounts"}.get(name, name)
+            if name in form.config_names:
+                target = f"cfg_{name}"
+            elif target not in form.fields:
+                target = None
+            for problem in problems:
+                form.add_error(target, problem)
+        return None

@@ -1,0 +1,1 @@
+"""Automation scripts: the registry (``registry.py``) and each script's runner module."""

@@ -1,0 +1,1 @@
+"""The /api/ machinery every endpoint shares: envelope, access, lists, schema, routes."""
