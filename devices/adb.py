@@ -25,6 +25,7 @@ import base64
 import contextlib
 import os
 import re
+import select
 import shlex
 import socket
 import subprocess
@@ -249,6 +250,8 @@ class UiNode:
     clickable: bool = False
     enabled: bool = True
     selected: bool = False
+    focused: bool = False
+    checked: bool = False
     children: list[UiNode] = field(default_factory=list)
 
     @property
@@ -312,6 +315,8 @@ def _node(element: ET.Element) -> UiNode:
         clickable=a.get("clickable") == "true",
         enabled=a.get("enabled", "true") == "true",
         selected=a.get("selected") == "true",
+        focused=a.get("focused") == "true",
+        checked=a.get("checked") == "true",
         children=[_node(child) for child in element if child.tag == "node"],
     )
 
@@ -406,14 +411,19 @@ class Adb:
         with self._errors(f"waiting for state {state!r}", serial):
             self._client.wait_for(serial, state=state, timeout=timeout)
 
-    def track_devices(self) -> Iterator[list[tuple[str, str]]]:
+    def track_devices(self, idle: float | None = None) -> Iterator[list[tuple[str, str]] | None]:
         """Follow `host:track-devices`: yields the full [(serial, state)] list on every change.
-        Blocks between changes; raises DeviceError when the server goes away."""
+        Blocks between changes; raises DeviceError when the server goes away. With ``idle``,
+        also yields None after that many quiet seconds, so a caller can notice it should stop
+        (a thread blocked in recv cannot be interrupted, and its generator cannot be closed)."""
         client = _Client(self.host, self.port, None)  # waiting for news is not a timeout
         with self._errors("tracking devices"), client.make_connection() as conn:
             conn.send_command("host:track-devices")
             conn.check_okay()
             while True:
+                if idle is not None and not select.select([conn.conn], [], [], idle)[0]:
+                    yield None
+                    continue
                 block = conn.read_string_block()
                 yield [tuple(line.split("\t", 1)) for line in block.splitlines() if "\t" in line]
 

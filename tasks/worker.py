@@ -78,6 +78,7 @@ def run_task(task_id: int) -> None:
     try:
         task.log("started", f"on {task.serial} ({settings.FARM_HOST})", progress=0)
         remark = runner_for(task.script_name)(ctx)
+        ctx.cleanup()
         if task.finish(remark or "done"):
             task.log("completed", remark or "done", progress=100)
     except Cancelled:
@@ -99,5 +100,6 @@ def run_task(task_id: int) -> None:
 
 def _fail(task: Task, ctx: ScriptContext, reason: str) -> None:
     ctx.save_evidence()
+    ctx.cleanup()
     if task.fail(reason):
         task.log("failed", reason, level="error")

@@ -51,7 +51,9 @@ def wait_for_health(port: int, timeout: float = 60) -> dict:
 @pytest.fixture
 def serve_env(tmp_path):
     env = {**os.environ, "VAR_DIR": str(tmp_path), "PORT": str(free_port()), "DEBUG": "0",
-           "ADB_SERVER_PORT": str(free_port())}  # fmt: skip
+           "ADB_SERVER_PORT": str(free_port()),
+           # The watcher would start an adb server there; this test is about serve's children.
+           "ADB_SERVER_AUTOSTART": "0"}  # fmt: skip
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput"],
         env=env, cwd=ROOT, check=True, capture_output=True, timeout=120,

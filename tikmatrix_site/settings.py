@@ -61,6 +61,11 @@ SESSION_COOKIE_AGE = 14 * 24 * 3600
 FARM_HOST = env_str("FARM_HOST") or socket.gethostname()
 ADB_SERVER_HOST = env_str("ADB_SERVER_HOST", "127.0.0.1")
 ADB_SERVER_PORT = env_int("ADB_SERVER_PORT", 5037, minimum=1, maximum=65535)
+# The device watcher starts a local adb server when none answers (0: wait for one instead).
+ADB_SERVER_AUTOSTART = env_bool("ADB_SERVER_AUTOSTART", True)
+# `make demo`: how many simulated phones, on ports from DEMO_BASE_PORT (0: any free ports).
+DEMO_PHONES = env_int("DEMO_PHONES", 5, minimum=0, maximum=1000)
+DEMO_BASE_PORT = env_int("DEMO_BASE_PORT", 47101, minimum=0, maximum=65535)
 WORKERS = env_int("WORKERS", 2, minimum=1, maximum=200)
 WEB_WORKERS = env_int("WEB_WORKERS", 2, minimum=1, maximum=64)
 

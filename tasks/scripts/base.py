@@ -9,7 +9,6 @@ the evidence (screenshot + UI hierarchy) when something goes wrong.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import random
@@ -89,6 +88,7 @@ class ScriptContext:
         self._cleanups: list[Callable[[], None]] = []
         self.last_selector = ""
         self.config = task.script_config or {}
+        self.claimed_captions: list[str] = []
 
     # --- who and where -------------------------------------------------------------------
 
@@ -177,6 +177,23 @@ class ScriptContext:
             )
         return node
 
+    def find_any(self, names: list[str], *, timeout: float = 10.0) -> str:
+        """Wait until one of several elements shows (e.g. "posted" or "failed"); its name."""
+        self.last_selector = " or ".join(names)
+        deadline = time.monotonic() + timeout
+        while True:
+            self.check_cancel()
+            root = self.screen()
+            for name in names:
+                if find_in(root, self.rules(name)) is not None:
+                    return name
+            if time.monotonic() >= deadline:
+                raise ScriptFailure(
+                    f"the {self.app_name} app showed none of {', '.join(names)} "
+                    f"within {timeout:.0f}s"
+                )
+            self.pause(0.5, 0.9)
+
     def exists(self, name: str, timeout: float = 0.0) -> bool:
         return self.find(name, timeout=timeout, required=False) is not None
 
@@ -198,7 +215,7 @@ class ScriptContext:
         character). Anything else needs the broadcast input method; without it we fail the step
         rather than post a caption with its accents or emoji silently dropped.
         """
-        if text.isascii():
+        if all(32 <= ord(c) < 127 or c == "\n" for c in text):
             for line_number, line in enumerate(text.split("\n")):
                 if line_number:
                     self.phone.keyevent("KEYCODE_ENTER")
@@ -210,19 +227,20 @@ class ScriptContext:
                 "the text has accents or emoji, which need the ADB Keyboard input method "
                 f"({BROADCAST_IME}) on the phone; install it or use plain ASCII text"
             )
-        encoded = base64.b64encode(text.encode()).decode()
         self.phone.shell(f"ime enable {BROADCAST_IME_SERVICE}; ime set {BROADCAST_IME_SERVICE}")
-        self.phone.shell(f"am broadcast -a ADB_INPUT_B64 --es msg {encoded}")
+        self.phone.type_unicode(text)
 
     # --- the app -------------------------------------------------------------------------
 
     def open_app(self) -> None:
-        """Check the app is installed, record its version, start it, check its language."""
+        """Check the app is installed, record its version, (re)start it, check its language."""
         versions = self.phone.packages()
         if self.package not in versions:
             raise ScriptFailure(f"{self.app_name} ({self.package}) is not installed on this phone")
         self.task.app_version = versions[self.package] or ""
         type(self.task).objects.filter(pk=self.task.pk).update(app_version=self.task.app_version)
+        # A cold start gives every task the same first screen, whatever the last task left open.
+        self.phone.app_stop(self.package)
         self.phone.app_start(self.package)
         self.pause(0.8, 1.2)
         self.check_language()
@@ -238,7 +256,9 @@ class ScriptContext:
             if any(marker in texts for marker in markers):
                 return
             self.pause(0.4, 0.6)
-        sample = ", ".join(sorted(t for t in texts if t)[:4])
+        # Show the operator a few words of the app's language (labels, not counts or captions).
+        words = sorted((t for t in texts if t and t.replace(" ", "").isalpha()), key=len)
+        sample = ", ".join(words[:5])
         raise ScriptFailure(
             f"the {self.app_name} app is not in English (the screen shows: {sample}); "
             "switch the app's language to English and retry"
@@ -250,7 +270,10 @@ class ScriptContext:
         self._cleanups.append(action)
 
     def cleanup(self) -> None:
-        for action in reversed(self._cleanups):
+        """Undo what the script left on the phone (pushed files…); runs once, before the
+        task's outcome is recorded, so a finished task has nothing left behind."""
+        actions, self._cleanups = self._cleanups, []
+        for action in reversed(actions):
             try:
                 action()
             except Exception:

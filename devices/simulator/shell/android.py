@@ -138,7 +138,9 @@ def _intent_options(args: list[str]) -> tuple[dict[str, str], dict[str, str]]:
     i = 0
     while i < len(args):
         arg = args[i]
-        if arg in ("--es", "--ei", "--ez", "--el", "--ef", "--eu", "-e") and i + 2 < len(args):
+        if arg in ("--es", "--ei", "--ez", "--el", "--ef", "--eu", "--eua", "-e") and i + 2 < len(
+            args
+        ):
             extras[args[i + 1]] = args[i + 2]
             i += 3
         elif arg in ("-a", "-d", "-n", "-p", "-c", "-t", "-f", "--user") and i + 1 < len(args):
@@ -167,9 +169,15 @@ def am(ctx: Context) -> int:
     return ctx.fail(f"Error: Unknown command: {sub}", 255)
 
 
+SEND_ACTIONS = ("android.intent.action.SEND", "android.intent.action.SEND_MULTIPLE")
+STREAM = "android.intent.extra.STREAM"
+
+
 def _am_start(ctx: Context, args: list[str]) -> int:
-    opts, _extras = _intent_options(args)
+    opts, extras = _intent_options(args)
     ui = ctx.phone.ui
+    if opts.get("-a") in SEND_ACTIONS:
+        return _am_share(ctx, opts, extras)
     if "-S" in args and "-n" in opts:
         ui.force_stop(opts["-n"].split("/")[0])
     if "-d" in opts:
@@ -183,6 +191,17 @@ def _am_start(ctx: Context, args: list[str]) -> int:
     ctx.out(f"Starting: Intent {{ cmp={component} }}\n")
     if not package or not ui.start_app(package, activity or None):
         ctx.err(f"Error type 3\nError: Activity class {{{component}}} does not exist.\n")
+        return 1
+    return 0
+
+
+def _am_share(ctx: Context, opts: dict[str, str], extras: dict[str, str]) -> int:
+    """Share files to an app (ACTION_SEND / SEND_MULTIPLE with `--eu`/`--eua` STREAM uris)."""
+    uris = [u for u in extras.get(STREAM, "").split(",") if u]
+    paths = [unquote(urlparse(uri).path) for uri in uris]
+    ctx.out(f"Starting: Intent {{ act={opts['-a']} typ={opts.get('-t', '')} }}\n")
+    if not paths or not ctx.phone.ui.share_media(opts.get("-p", ""), paths):
+        ctx.err("Error: Activity not started, unable to resolve Intent\n")
         return 1
     return 0
 

@@ -1,0 +1,95 @@
+"""Steps several scripts share: be the right account, open a user's profile."""
+
+from __future__ import annotations
+
+from tasks.scripts.base import ScriptContext, ScriptFailure, find_in, iter_nodes
+
+
+def node_text(node) -> str:
+    return (node.text or node.content_desc or "").strip()
+
+
+def bare(username: str) -> str:
+    """``"@maria ⌄"`` → ``"maria"``: account names as the apps show them."""
+    return username.replace("⌄", "").strip().lstrip("@").strip()
+
+
+def ensure_account(ctx: ScriptContext) -> None:
+    """Switch the app to the task's account (multi-account phones) if it is not current."""
+    account = ctx.task.account
+    if account is None:
+        return
+    ctx.tap("nav_profile")
+    current = bare(node_text(ctx.find("account_switcher")))
+    if current == account.username:
+        ctx.step("account", message=f"already @{account.username}")
+        return
+    ctx.step("switching account", message=f"@{current} → @{account.username}")
+    ctx.tap("account_switcher")
+    row = _account_row(ctx, account.username)
+    if row is None:
+        raise ScriptFailure(
+            f"@{account.username} is not logged in on this phone's {ctx.app_name} app "
+            "(log it in on the phone, or bind the account to the right phone)"
+        )
+    ctx.phone.tap(*row.centre)
+    ctx.pause()
+    now = bare(node_text(ctx.find("account_switcher")))
+    if now != account.username:
+        raise ScriptFailure(f"switching to @{account.username} did not work (the app shows @{now})")
+
+
+def _account_row(ctx: ScriptContext, username: str):
+    ctx.find("account_row")
+    rules = ctx.rules("account_row")
+    for node in iter_nodes(ctx.screen()):
+        if find_in(node, rules) is node and bare(node_text(node)) == username:
+            return node
+    return None
+
+
+def open_profile(ctx: ScriptContext, username: str, method: str = "direct") -> None:
+    """Open ``username``'s profile by URL (``direct``) or through the app's search."""
+    if method == "search":
+        _search_profile(ctx, username)
+    else:
+        ctx.phone.open_url(ctx.selectors["profile_url"].format(username=username), ctx.package)
+        ctx.pause(0.8, 1.2)
+    _wait_for_profile(ctx, username)
+
+
+def _search_profile(ctx: ScriptContext, username: str) -> None:
+    ctx.tap("nav_search")
+    field = ctx.find("search_field")
+    if not field.focused:
+        ctx.phone.tap(*field.centre)
+        ctx.pause()
+    ctx.type_text(username)
+    ctx.phone.keyevent("KEYCODE_ENTER")
+    ctx.pause(0.8, 1.2)
+    ctx.find("search_user_row", timeout=8, required=False)
+    rows, names = ctx.rules("search_user_row"), ctx.rules("search_user_name")
+    for node in iter_nodes(ctx.screen()):
+        if find_in(node, rows) is node:
+            name = find_in(node, names)
+            if name is not None and bare(node_text(name)) == username:
+                ctx.phone.tap(*node.centre)
+                ctx.pause(0.8, 1.2)
+                return
+    raise ScriptFailure(f"searching {ctx.app_name} for @{username} found no such account")
+
+
+def _wait_for_profile(ctx: ScriptContext, username: str) -> None:
+    for _ in range(20):
+        if ctx.exists("profile_missing"):
+            raise ScriptFailure(f"@{username} does not exist on {ctx.app_name}")
+        if ctx.exists("profile_follow_button"):
+            return
+        ctx.pause(0.4, 0.6)
+    ctx.find("profile_follow_button", timeout=1)  # raises with the standard message
+
+
+def follow_state(ctx: ScriptContext) -> tuple[object, bool]:
+    """(the profile's follow button, whether we already follow this user)."""
+    button = ctx.find("profile_follow_button")
+    return button, node_text(button) in ctx.selectors["texts"]["following"]

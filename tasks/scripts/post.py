@@ -1,0 +1,191 @@
+"""``post``: publish a video or images on TikTok or Instagram.
+
+Steps: pick the media (library, folder or explicit list), push it to the phone's DCIM folder and
+media-scan it, open the app as the right account, go through the app's upload flow (or share
+the files to the app), type the caption, post, wait for the confirmation, then delete the pushed
+files. Library materials are claimed atomically and marked used only after a successful post.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+from tasks import materials
+from tasks.scripts.base import ScriptContext, ScriptFailure, find_in, iter_nodes
+from tasks.scripts.captions import caption_for
+from tasks.scripts.flows import ensure_account
+from tasks.scripts.registry import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, material_file
+
+APP_FOLDERS = {"tiktok": "TikTok", "instagram": "Instagram"}
+
+
+def run(ctx: ScriptContext) -> str:
+    config = ctx.config
+    images = int(config.get("content_type", 0)) == 1
+    count = int(config.get("image_count", 1)) if images else 1
+    ctx.step("choosing media", 5)
+    files = choose_media(ctx, images, count)
+    ctx.step("opening the app", 15)
+    ctx.open_app()
+    ensure_account(ctx)
+    ctx.step("copying media to the phone", 30, ", ".join(Path(f).name for f in files))
+    remote = push_media(ctx, files)
+    caption = caption_for(config, ctx.task.batch_position, random.Random(ctx.task.pk))
+    if not caption and ctx.claimed_captions:
+        caption = ctx.claimed_captions[0]
+    way = config.get("post_way", "share")
+    if way == "useSound":
+        ctx.task.log("posting", "useSound is not available here; posting with the app's sound")
+    if way == "share":
+        share_to_app(ctx, remote, images)
+    else:
+        open_upload(ctx, len(remote), images)
+    write_caption_and_post(ctx, caption)
+    wait_for_confirmation(ctx, int(config.get("upload_wait_time", 30)))
+    materials.mark_used(ctx.task)
+    what = f"{len(remote)} image{'s' if len(remote) > 1 else ''}" if images else "1 video"
+    where = f" to {placement(ctx, images)}" if ctx.platform == "instagram" else ""
+    return f"posted {what}{where}" + (f" with caption “{caption[:60]}”" if caption else "")
+
+
+# --- media ----------------------------------------------------------------------------------
+
+
+def choose_media(ctx: ScriptContext, images: bool, count: int) -> list[str]:
+    config, kind = ctx.config, "image" if images else "video"
+    extensions = IMAGE_EXTENSIONS if images else VIDEO_EXTENSIONS
+    if config.get("material_list"):
+        candidates = [material_file(e) for e in config["material_list"]]
+        candidates = [f for f in candidates if f.lower().endswith(extensions)]
+        return _rotate(ctx, candidates, count, "material_list")
+    if config.get("material_source") == "localFolder":
+        folder = config.get("material_path", "")
+        candidates = sorted(
+            str(Path(folder) / name)
+            for name in os.listdir(folder)
+            if name.lower().endswith(extensions)
+        )
+        return _rotate(ctx, candidates, count, f"the folder {folder}")
+    tags = [t.strip() for t in config.get("materials_tags", "").split(",") if t.strip()]
+    claimed = materials.claim(ctx.task, kind, count, tags=tags, username=ctx.task.username)
+    if not claimed:
+        tagged = f" tagged {', '.join(tags)}" if tags else ""
+        raise ScriptFailure(f"not enough unused {kind}s{tagged} in the library (need {count})")
+    ctx.on_cleanup(lambda: materials.release(ctx.task))
+    ctx.claimed_captions = [m.caption for m in claimed if m.caption]
+    return [material_file(f"material:{m.pk}") for m in claimed]
+
+
+def _rotate(ctx: ScriptContext, candidates: list[str], count: int, source: str) -> list[str]:
+    """Tasks of one batch take turns through the files (task n starts at file n × count)."""
+    if len(candidates) < count:
+        raise ScriptFailure(f"{source} has {len(candidates)} usable files; this post needs {count}")
+    start = (ctx.task.batch_position * count) % len(candidates)
+    return [candidates[(start + i) % len(candidates)] for i in range(count)]
+
+
+def push_media(ctx: ScriptContext, files: list[str]) -> list[str]:
+    """Copy ``files`` to the phone's gallery; return their phone paths in posting order.
+
+    Galleries list the newest first, so files are pushed and scanned last-to-first: the first
+    file ends up first in the picker.
+    """
+    folder = f"/sdcard/DCIM/{APP_FOLDERS[ctx.platform]}"
+    remote = [
+        f"{folder}/tmx-{ctx.task.pk}-{n}{Path(f).suffix.lower()}" for n, f in enumerate(files)
+    ]
+    ctx.on_cleanup(lambda: _remove(ctx, remote))
+    for local, target in reversed(list(zip(files, remote, strict=True))):
+        ctx.check_cancel()
+        ctx.phone.push(local, target)
+        ctx.phone.media_scan(target)
+    return remote
+
+
+def _remove(ctx: ScriptContext, remote: list[str]) -> None:
+    ctx.phone.shell("rm -f " + " ".join(remote))
+    for path in remote:
+        ctx.phone.media_scan(path)
+
+
+# --- the app's flows --------------------------------------------------------------------------
+
+
+def placement(ctx: ScriptContext, images: bool) -> str:
+    if ctx.config.get("placement") == "story":
+        return "story"
+    return "post" if images else "reel"
+
+
+def share_to_app(ctx: ScriptContext, remote: list[str], images: bool) -> None:
+    ctx.step("sharing the media to the app", 45)
+    action = "SEND_MULTIPLE" if len(remote) > 1 else "SEND"
+    flag = "--eua" if len(remote) > 1 else "--eu"
+    uris = ",".join(f"file://{p}" for p in remote)
+    mime = "image/*" if images else "video/*"
+    ctx.phone.shell(
+        f"am start -a android.intent.action.{action} -t '{mime}' "
+        f"{flag} android.intent.extra.STREAM '{uris}' -p {ctx.package}"
+    )
+    ctx.pause(0.8, 1.2)
+    if ctx.platform == "instagram":
+        ctx.tap(f"share_to_{placement(ctx, images)}")
+
+
+def open_upload(ctx: ScriptContext, count: int, images: bool) -> None:
+    ctx.step("opening the upload screen", 45)
+    ctx.tap("nav_create")
+    if ctx.platform == "instagram":
+        ctx.tap(f"placement_{placement(ctx, images)}")
+        pick_instagram(ctx, count)
+    else:
+        ctx.tap("upload_button")
+        tab = "gallery_photos_tab" if images else "gallery_videos_tab"
+        if ctx.exists(tab, timeout=2):
+            ctx.tap(tab)
+        pick_in_order(ctx, count, skip=0)
+    ctx.tap("gallery_next")
+
+
+def pick_instagram(ctx: ScriptContext, count: int) -> None:
+    # The newest item starts selected; with several, switch to multi-select and add the rest.
+    if count > 1:
+        ctx.tap("gallery_multi_select")
+        pick_in_order(ctx, count, skip=1)
+
+
+def pick_in_order(ctx: ScriptContext, count: int, *, skip: int) -> None:
+    ctx.step("picking the media", 55)
+    ctx.find("gallery_item")
+    rules = ctx.rules("gallery_item")
+    items = [n for n in iter_nodes(ctx.screen()) if find_in(n, rules) is n]
+    if len(items) < count:
+        raise ScriptFailure(f"the gallery shows {len(items)} items; this post needs {count}")
+    for node in items[skip:count]:
+        ctx.phone.tap(*node.centre)
+        ctx.pause(0.3, 0.6)
+
+
+def write_caption_and_post(ctx: ScriptContext, caption: str) -> None:
+    if ctx.platform == "instagram" and placement(ctx, False) == "story":
+        ctx.step("sharing the story", 80)
+        ctx.tap("story_share")
+        return
+    ctx.tap("editor_next")
+    if caption:
+        ctx.step("typing the caption", 70)
+        ctx.tap("caption_field")
+        ctx.type_text(caption)
+    ctx.step("posting", 80)
+    ctx.tap("publish_button")
+
+
+def wait_for_confirmation(ctx: ScriptContext, seconds: int) -> None:
+    ctx.step("waiting for the upload", 90, f"up to {seconds}s")
+    done = ctx.find_any(["post_done", "post_failed"], timeout=seconds)
+    if done == "post_failed":
+        raise ScriptFailure(f"{ctx.app_name} said the upload failed")
+    if ctx.exists("post_finish"):
+        ctx.tap("post_finish")

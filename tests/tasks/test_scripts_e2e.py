@@ -1,0 +1,217 @@
+"""The scripts end to end: tasks created like the API creates them run on simulated TikTok and
+Instagram apps through the real adb server and cluster; the phone's recorded outcome proves it."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from devices.models import Account, Platform
+from tasks.creation import CreateRequest, create_tasks
+from tasks.models import Material, Task
+from tests.tasks.engine import FarmHost, register, wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+Status = Task.Status
+TIKTOK, INSTAGRAM = "com.zhiliaoapp.musically", "com.instagram.android"
+IME = "com.android.adbkeyboard"
+
+
+@pytest.fixture
+def host(adb_server, tmp_path):
+    farm_host = FarmHost(adb_server, tmp_path / "host", workers=3)
+    (tmp_path / "host").mkdir()
+    farm_host.start()
+    yield farm_host
+    farm_host.stop()
+
+
+def run(host, script: str, config: dict, **where) -> list[Task]:
+    created = create_tasks(CreateRequest(script, config, **where))
+    tasks = list(Task.objects.filter(pk__in=created.task_ids).order_by("pk"))
+
+    def all_finished():
+        for task in tasks:
+            task.refresh_from_db()
+        return all(t.status in Task.TERMINAL for t in tasks)
+
+    wait_until(all_finished, timeout=90, every=0.2)
+    return tasks
+
+
+def completed(task: Task, host) -> Task:
+    assert task.status == Status.COMPLETED, (
+        task.remark,
+        list(task.events.values_list("step", "message")),
+        host.logs(),
+    )
+    return task
+
+
+def video_file(tmp_root, name="clip.mp4", payload=b"video-bytes") -> tuple[str, str]:
+    path = tmp_root / name
+    path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + payload)
+    return str(path), hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- follow / unfollow --------------------------------------------------------------------
+
+
+def test_follow_by_url_on_tiktok_in_device_mode(host, make_phone):
+    phone = make_phone()
+    register(phone)
+    [task] = run(host, "follow", {"target_users": ["@maria.lima"]}, serials=[phone.serial])
+    assert completed(task, host).remark == "followed @maria.lima"
+    assert [(f.platform, f.target) for f in phone.ui.outcomes.follows] == [("tiktok", "maria.lima")]
+
+
+def test_follow_via_search_on_instagram_as_the_right_account(host, make_phone):
+    phone = make_phone()
+    device = register(phone)
+    phone.ui.set_accounts(INSTAGRAM, ["first_acc", "second_acc"], current="first_acc")
+    Account.objects.create(platform=Platform.INSTAGRAM, username="second_acc", device=device)
+    config = {"target_user": "joao_silva", "access_method": "search"}
+    [task] = run(host, "follow", config, usernames=["@second_acc"])
+    completed(task, host)
+    [follow] = phone.ui.outcomes.follows
+    assert (follow.platform, follow.account, follow.target) == (
+        "instagram",
+        "second_acc",
+        "joao_silva",
+    )
+    assert "switching account" in task.events.values_list("step", flat=True)
+
+
+def test_one_task_per_target_and_already_following_completes_with_a_remark(host, make_phone):
+    phone = make_phone()
+    register(phone)
+    phone.ui.faults.already_following = {"ana"}
+    tasks = run(host, "follow", {"target_users": ["ana", "bia"]}, serials=[phone.serial])
+    assert [completed(t, host).remark for t in tasks] == ["already following @ana", "followed @bia"]
+
+
+def test_multi_account_mode_follows_from_every_account_on_the_phone(host, make_phone):
+    phone = make_phone()
+    device = register(phone)
+    phone.ui.set_accounts(TIKTOK, ["acc_a", "acc_b"], current="acc_b")
+    for name in ("acc_a", "acc_b"):
+        Account.objects.create(platform=Platform.TIKTOK, username=name, device=device)
+    config = {"target_user": "carla", "platform": "tiktok"}
+    tasks = run(host, "follow", config, serials=[phone.serial], enable_multi_account=True)
+    assert all(completed(t, host) for t in tasks)
+    assert sorted(f.account for f in phone.ui.outcomes.follows) == ["acc_a", "acc_b"]
+
+
+def test_unfollow_on_instagram(host, make_phone):
+    phone = make_phone()
+    register(phone)
+    phone.ui.set_following(INSTAGRAM, ["dani"])
+    config = {"target_user": "dani", "platform": "instagram"}
+    [task] = run(host, "unfollow", config, serials=[phone.serial])
+    assert completed(task, host).remark == "unfollowed @dani"
+    assert [u.target for u in phone.ui.outcomes.unfollows] == ["dani"]
+
+
+# --- post ---------------------------------------------------------------------------------
+
+
+def test_post_a_library_video_on_tiktok(host, make_phone, settings):
+    phone = make_phone()
+    register(phone)
+    path, digest = video_file(settings.MATERIAL_UPLOAD_ROOT)
+    material = Material.objects.create(file="clip.mp4", kind="video", size=1, sha256=digest)
+    config = {"captions": "Bom dia {farm|fazenda}!"}
+    [task] = run(host, "post", {**config, "post_way": "addButton"}, serials=[phone.serial])
+    completed(task, host)
+    [post] = phone.ui.outcomes.posts
+    assert post.media == [digest] and post.kind == "video"
+    assert post.caption in ("Bom dia farm!", "Bom dia fazenda!")
+    material.refresh_from_db()
+    assert material.used_at is not None and material.used_by_task_id == task.pk
+    assert not [p for p in phone.fs.listdir("/sdcard/DCIM/TikTok") if p.startswith("tmx-")]
+
+
+def test_post_two_images_on_instagram_by_sharing_them(host, make_phone, settings):
+    phone = make_phone()
+    register(phone)
+    root = settings.MATERIAL_UPLOAD_ROOT
+    from PIL import Image
+
+    digests = []
+    for n, colour in enumerate(("red", "blue")):
+        Image.new("RGB", (64, 64), colour).save(root / f"p{n}.png")
+        digests.append(hashlib.sha256((root / f"p{n}.png").read_bytes()).hexdigest())
+    config = {"platform": "instagram", "content_type": 1, "image_count": 2,
+              "material_list": [str(root / "p0.png"), str(root / "p1.png")],
+              "captions": "Line one###line two"}  # fmt: skip
+    [task] = run(host, "post", config, serials=[phone.serial])
+    completed(task, host)
+    [post] = phone.ui.outcomes.posts
+    assert post.media == digests and post.kind == "images" and post.placement == "post"
+    assert post.caption == "Line one\nline two"
+
+
+def test_a_caption_with_accents_needs_the_input_method(host, make_phone, settings):
+    path, _ = video_file(settings.MATERIAL_UPLOAD_ROOT)
+    caption = "Promoção de verão ☀️🔥"
+    without, with_ime = make_phone(), make_phone()
+    with_ime.ui.installed_packages[IME] = "1.0"
+    for phone in (without, with_ime):
+        register(phone)
+    config = {"material_list": [path], "captions": caption, "post_way": "addButton"}
+    failed, ok = run(host, "post", config, serials=[without.serial, with_ime.serial])
+    assert failed.status == Status.FAILED and "ADB Keyboard" in failed.remark
+    completed(ok, host)
+    assert [p.caption for p in with_ime.ui.outcomes.posts] == [caption]
+    assert without.ui.outcomes.posts == []
+
+
+# --- what goes wrong ----------------------------------------------------------------------
+
+
+def test_an_app_not_in_english_fails_fast_with_that_reason(host, make_phone):
+    phone = make_phone(locale="pt-BR")
+    register(phone)
+    [task] = run(host, "follow", {"target_user": "ana"}, serials=[phone.serial])
+    assert task.status == Status.FAILED
+    assert "not in English" in task.remark and "Início" in task.remark
+
+
+def test_a_pop_up_in_the_flow_is_dismissed_and_the_task_succeeds(host, make_phone):
+    phone = make_phone()
+    register(phone)
+    phone.ui.faults.force_popup = "sync_contacts"
+    [task] = run(host, "follow", {"target_user": "ana"}, serials=[phone.serial])
+    completed(task, host)
+    assert any("dismissed pop-up" in m for m in task.events.values_list("message", flat=True))
+
+
+def test_a_missing_element_fails_with_a_screenshot_and_the_hierarchy(host, make_phone):
+    phone = make_phone()
+    register(phone)
+    phone.ui.faults.missing_element = "follow_btn"
+    [task] = run(host, "follow", {"target_user": "ana"}, serials=[phone.serial])
+    assert task.status == Status.FAILED
+    assert "profile_follow_button" in task.remark
+    assert task.failure_screenshot.read()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<hierarchy" in task.failure_hierarchy
+    assert not Task.objects.running().exists()
+
+
+def test_stop_takes_effect_mid_run(host, make_phone):
+    from tasks.actions import stop_task
+
+    phone = make_phone()
+    register(phone)
+    phone.ui.faults.missing_element = "follow_btn"  # the script waits for it for 10 s
+    created = create_tasks(CreateRequest("follow", {"target_user": "ana"}, serials=[phone.serial]))
+    task = Task.objects.get(pk=created.task_ids[0])
+    wait_until(lambda: Task.objects.filter(pk=task.pk, step__startswith="opening @").exists(), 30)
+    stop_task(task, actor="tester")
+    task.refresh_from_db()
+    assert task.status == Status.FAILED and "stopped by tester" in task.remark
+    # The worker notices within a heartbeat and leaves the phone alone.
+    wait_until(
+        lambda: "stopped" in Task.objects.get(pk=task.pk).events.values_list("step", flat=True), 5
+    )
