@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from devices.forms import NamesField, tags_named
+from tasks import storage
 from tasks.models import Material, Task, material_upload_to
 
 # -- task list ----------------------------------------------------------------------------------
@@ -101,7 +102,7 @@ MEDIA_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
 
 def material_storage() -> FileSystemStorage:
     """Uploads go under MATERIAL_UPLOAD_ROOT, one of the folders post tasks may read from."""
-    return FileSystemStorage(location=settings.MATERIAL_UPLOAD_ROOT)
+    return storage.material_storage
 
 
 def _signature_ok(head: bytes, signatures: tuple[bytes, ...]) -> bool:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from devices.models import Account, Device, Tag
+from tasks.storage import material_storage
 
 
 class TaskQuerySet(models.QuerySet):
@@ -202,7 +203,9 @@ class Material(models.Model):
         IMAGE = "image", _("image")
 
     # Stored under the first MATERIAL_ROOTS folder (see tasks.storage).
-    file = models.FileField(_("file"), upload_to=material_upload_to, max_length=500)
+    file = models.FileField(
+        _("file"), upload_to=material_upload_to, max_length=500, storage=material_storage
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind)
     size = models.PositiveBigIntegerField(_("size"), default=0)
     sha256 = models.CharField(max_length=64, blank=True, db_index=True)

@@ -140,10 +140,9 @@ def material_file(entry: str) -> str:
     match = MATERIAL_REF.match(entry)
     if match is None:
         return entry
-    from tasks.forms import material_storage  # uploads live under MATERIAL_UPLOAD_ROOT
     from tasks.models import Material
 
-    return material_storage().path(Material.objects.get(pk=int(match.group(1))).file.name)
+    return Material.objects.get(pk=int(match.group(1))).file.path  # see tasks.storage
 
 
 def resolve_in_material_roots(raw: str) -> str:
