@@ -35,6 +35,14 @@ def isolated_files(settings, tmp_path):
     settings.MATERIAL_ROOTS = [tmp_path / "materials"]
     settings.MATERIAL_UPLOAD_ROOT = tmp_path / "materials"
     (tmp_path / "materials").mkdir()
+    # A private cache per test: rate limits and the like never leak between tests (or between
+    # test runs sharing the repo's var/ folder).
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": str(tmp_path),
+        }
+    }
     # Tests render templates without running collectstatic first.
     settings.STORAGES = {
         **settings.STORAGES,

@@ -101,6 +101,8 @@ class TaskSerializer(serializers.ModelSerializer):
     status_text = serializers.CharField(read_only=True)
     start_time = serializers.DateTimeField(source="started_at", allow_null=True, read_only=True)
     end_time = serializers.DateTimeField(source="ended_at", allow_null=True, read_only=True)
+    failure_screenshot_url = serializers.SerializerMethodField()
+    failure_hierarchy_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Task
@@ -108,12 +110,26 @@ class TaskSerializer(serializers.ModelSerializer):
             "id", "serial", "device_index", "username", "script_name", "script_config",
             "script_args", "status", "status_text", "source", "scheduled_at", "start_time",
             "end_time", "remark", "retry_count", "progress", "step", "wait_reason",
+            "app_version", "failure_screenshot_url", "failure_hierarchy_url",
             "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 
     def get_username(self, task: Task) -> str | None:
         return task.username or None
+
+    def _evidence_url(self, task: Task, what: str) -> str | None:
+        path = f"/api/v1/task/{task.pk}/failure-{what}"
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+    def get_failure_screenshot_url(self, task: Task) -> str | None:
+        """[ours] Where the screenshot of the failure is, when there is one."""
+        return self._evidence_url(task, "screenshot") if task.failure_screenshot else None
+
+    def get_failure_hierarchy_url(self, task: Task) -> str | None:
+        """[ours] Where the UI hierarchy of the failure is, when there is one."""
+        return self._evidence_url(task, "hierarchy") if task.failure_hierarchy else None
 
     def get_script_config(self, task: Task) -> dict:
         return masked(task.script_config or {})

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import Count, Q
+from django.http import Http404, HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -123,6 +125,29 @@ class TaskViewSet(
     def stop(self, request: Request, task_id: str) -> Response:
         task = actions.stop_task(self.get_object(), **audit_kwargs(request))
         return Response(self.get_serializer(task).data)
+
+    @extend_schema(
+        summary="The screenshot taken when the task failed (image/png) [ours]",
+        responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="PNG")},
+    )
+    @action(detail=True, methods=["get"], url_path="failure-screenshot")
+    def failure_screenshot(self, request: Request, task_id: str) -> HttpResponse:
+        task = self.get_object()
+        if not task.failure_screenshot:
+            raise Http404("this task has no failure screenshot")
+        with task.failure_screenshot.open("rb") as handle:
+            return HttpResponse(handle.read(), content_type="image/png")
+
+    @extend_schema(
+        summary="The UI hierarchy (uiautomator XML) when the task failed [ours]",
+        responses={(200, "application/xml"): OpenApiResponse(OpenApiTypes.STR)},
+    )
+    @action(detail=True, methods=["get"], url_path="failure-hierarchy")
+    def failure_hierarchy(self, request: Request, task_id: str) -> HttpResponse:
+        task = self.get_object()
+        if not task.failure_hierarchy:
+            raise Http404("this task has no failure hierarchy")
+        return HttpResponse(task.failure_hierarchy, content_type="application/xml; charset=utf-8")
 
     @extend_schema(summary="Retry a failed task", request=None, responses=s.TaskSerializer)
     @action(detail=True, methods=["post"])

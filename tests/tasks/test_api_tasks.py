@@ -113,8 +113,13 @@ def test_a_task_has_every_field_of_the_contract(as_viewer, phone):
         "wait_reason",
         "created_at",
         "updated_at",
+        # [ours] what the failure evidence and the app version add
+        "app_version",
+        "failure_screenshot_url",
+        "failure_hierarchy_url",
     }
     assert data["device_index"] == phone.index and data["username"] == "amy"
+    assert data["failure_screenshot_url"] is None and data["failure_hierarchy_url"] is None
     assert data["status"] == 0 and data["status_text"] == "pending"
     assert json.loads(data["script_args"]) == data["script_config"] == {"topic": "cats"}
     assert data["start_time"] is None and data["end_time"] is None
@@ -259,3 +264,26 @@ def test_actions_are_not_filtered_out_by_query_parameters(as_operator, phone):
 
 def test_validation_errors_of_actions_are_40001(as_operator):
     assert "task_ids" in errors(as_operator.delete(f"{URL}/batch", {}, format="json"))
+
+
+def test_failure_evidence_is_reachable_from_the_task(as_viewer, phone):
+    from django.core.files.base import ContentFile
+
+    task = make_task(phone, status=3, remark="the screen never showed 'publish_button'")
+    task.failure_screenshot.save("shot.png", ContentFile(b"\x89PNG\r\n\x1a\nrest"), save=False)
+    task.failure_hierarchy = "<hierarchy rotation='0'/>"
+    task.save()
+
+    data = ok(as_viewer.get(f"{URL}/{task.pk}"))
+
+    shot = as_viewer.get(data["failure_screenshot_url"])
+    assert shot.status_code == 200 and shot["Content-Type"] == "image/png"
+    assert shot.content.startswith(b"\x89PNG")
+    xml = as_viewer.get(data["failure_hierarchy_url"])
+    assert xml.status_code == 200 and xml.content.decode() == "<hierarchy rotation='0'/>"
+
+
+def test_a_task_without_evidence_answers_40401(as_viewer, phone):
+    task = make_task(phone)
+    response = as_viewer.get(f"{URL}/{task.pk}/failure-screenshot")
+    assert response.status_code == 404 and response.json()["code"] == 40401
