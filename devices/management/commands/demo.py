@@ -9,13 +9,16 @@ every run (a busy port falls back to a free one).
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import io
 import signal
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 
 from devices.adb import Adb, DeviceError
-from devices.models import DEFAULT_PACKAGES, Account, Device, Platform
+from devices.models import DEFAULT_PACKAGES, Account, Device, Platform, Tag
 from devices.simulator import Farm, Phone
 from devices.simulator.farm import ports_from
 from devices.simulator.models import MODELS
@@ -56,6 +59,7 @@ class Command(BaseCommand):
             started = self._start_phones(farm, phones, base_port)
             devices = self._connect(adb, started)
             accounts = self._accounts(started, devices)
+            self._materials()
             self._report(adb, devices, accounts)
             Supervisor(list(PROCESSES)).run()  # until Ctrl-C / SIGTERM
         except KeyboardInterrupt:
@@ -116,6 +120,35 @@ class Command(BaseCommand):
                 if hasattr(phone.ui, "set_accounts"):
                     phone.ui.set_accounts(DEFAULT_PACKAGES[platform], [username])
         return accounts
+
+    def _materials(self, videos: int = 4, images: int = 6) -> None:
+        """A few library videos and images, so a post task has something to post at once."""
+        from PIL import Image, ImageDraw
+
+        from tasks.models import Material
+        from tasks.storage import material_storage
+
+        tag, _ = Tag.objects.get_or_create(name="demo")
+        for kind, count, ext in (("video", videos, "mp4"), ("image", images, "png")):
+            for n in range(1, count + 1):
+                name = f"demo/demo-{kind}-{n}.{ext}"
+                if Material.objects.filter(file=name).exists():
+                    continue
+                if kind == "video":  # an MP4 header and some bytes: the simulated apps take it
+                    data = b"\x00\x00\x00\x18ftypmp42" + f"demo video {n}".encode() * 64
+                else:
+                    picture = Image.new("RGB", (360, 640), (30 * n % 255, 90, 160))
+                    ImageDraw.Draw(picture).text((20, 20), f"demo {n}", fill="white")
+                    buffer = io.BytesIO()
+                    picture.save(buffer, "PNG")
+                    data = buffer.getvalue()
+                if not material_storage.exists(name):
+                    material_storage.save(name, ContentFile(data))
+                material = Material.objects.create(
+                    file=name, kind=kind, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                    caption=f"Demo {kind} {n} #fyp", sort=n,
+                )  # fmt: skip
+                material.tags.add(tag)
 
     def _report(self, adb: Adb, devices: list[Device], accounts: list[Account]) -> None:
         write = self.stdout.write
