@@ -89,3 +89,42 @@ def test_an_operator_walks_through_the_dashboard(live_server, operator, browser_
     page.wait_for_selector("text=Registro de etapas")
     assert page.locator("html").get_attribute("lang") == "pt-br"
     shot(page, "task-detail-pt-br")
+
+
+def test_a_post_created_in_the_browser_completes_live_on_a_simulated_phone(
+    live_server, operator, browser_page, adb_server, make_phone, tmp_path, settings
+):
+    import hashlib
+
+    from tasks.models import Material
+    from tests.tasks.engine import FarmHost, register
+
+    phone = make_phone()
+    register(phone, name="Shelf phone")
+    video = b"\x00\x00\x00\x18ftypmp42" + b"browser video" * 50
+    (settings.MATERIAL_UPLOAD_ROOT / "clip.mp4").write_bytes(video)
+    Material.objects.create(file="clip.mp4", kind="video", size=len(video),
+                            sha256=hashlib.sha256(video).hexdigest())  # fmt: skip
+    (tmp_path / "host").mkdir()
+    host = FarmHost(adb_server, tmp_path / "host").start()
+    try:
+        page = browser_page
+        page.goto(f"{live_server.url}/login/")
+        page.fill("input[name=username]", operator.username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button.primary")
+        page.wait_for_url(f"{live_server.url}/")
+
+        page.goto(f"{live_server.url}/tasks/new/?script=post")
+        page.get_by_label("Shelf phone").check()
+        page.fill("textarea[name=cfg_captions]", "Posted from the browser")
+        page.click("text=Create tasks")
+        page.wait_for_url(f"{live_server.url}/tasks/*/")
+        # No reload: the page's own live refresh shows the outcome when the worker is done.
+        page.wait_for_selector(".badge.st-completed", timeout=90_000)
+        shot(page, "task-completed-live")
+        [post] = phone.ui.outcomes.posts
+        assert post.caption == "Posted from the browser"
+        assert post.media == [hashlib.sha256(video).hexdigest()]
+    finally:
+        host.stop()
