@@ -174,3 +174,38 @@ def test_phone_problems_are_50001_with_the_reason_in_words(as_viewer, as_operato
         as_operator.post(f"{URL}/connect", {"address": "10.0.0.2:5555"}, format="json"), 50001
     )
     assert "offline" in body["message"]
+
+
+# --- against a real adb server and a simulated phone ----------------------------------------
+
+
+@pytest.fixture
+def real_adb(settings, adb_server):
+    settings.ADB_SERVER_HOST, settings.ADB_SERVER_PORT = adb_server.host, adb_server.port
+    return adb_server
+
+
+def test_a_screenshot_of_a_real_simulated_phone(real_adb, make_phone, client_as, operator):
+    from tests.tasks.engine import register
+
+    phone = make_phone()
+    register(phone)
+    response = client_as(operator).get(f"/api/v1/devices/{phone.serial}/screenshot")
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert response.content.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_connect_and_disconnect_a_tcp_phone_through_the_api(real_adb, make_phone, adb,
+                                                            client_as, operator):  # fmt: skip
+    from tests.phones import wait_state
+
+    phone = make_phone(wait_state=None)  # running, but the adb server does not know it yet
+    api = client_as(operator)
+    response = api.post("/api/v1/devices/connect", {"address": phone.serial},
+                        content_type="application/json")  # fmt: skip
+    assert response.json()["code"] == 0, response.json()
+    wait_state(adb, phone.serial, "device")
+    response = api.post("/api/v1/devices/disconnect", {"address": phone.serial},
+                        content_type="application/json")  # fmt: skip
+    assert response.json()["code"] == 0, response.json()
+    wait_state(adb, phone.serial, None)
