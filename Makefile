@@ -1,5 +1,6 @@
 # The two commands: `make run` (or `make demo`) and `make test`. See README.md.
-PYTHON ?= python3.11
+# Python 3.11: python3.11 if present, else python3 (checked below).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
@@ -7,7 +8,8 @@ MANAGE := $(PY) manage.py
 .PHONY: run demo serve-setup test lint format bench bench-quick clean
 
 $(VENV)/bin/python:
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null \
+		|| { echo "Python 3.11 is required (found: $(PYTHON))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
 # Reinstall only when the requirements change.
