@@ -22,6 +22,8 @@ from django.utils import timezone
 
 from devices import licensing
 from devices.models import Device
+from tasks import limits
+from tasks.limits import DAILY_LIMITED_ACTIONS, start_of_today  # noqa: F401 (re-exported)
 from tasks.models import Task
 
 log = logging.getLogger("tasks.dispatcher")
@@ -29,21 +31,12 @@ log = logging.getLogger("tasks.dispatcher")
 Status = Task.Status
 Wait = Task.WaitReason
 
-# Which daily limit each script counts against (see Account.daily_*_limit).
-DAILY_LIMITED_ACTIONS = {"post": "post", "follow": "follow", "unfollow": "unfollow",
-                         "comment": "comment"}  # fmt: skip
-
 
 @dataclass
 class TickResult:
     claimed: list[int] = field(default_factory=list)
     reaped: list[int] = field(default_factory=list)
     retried: list[int] = field(default_factory=list)
-
-
-def start_of_today(now: datetime) -> datetime:
-    local = timezone.localtime(now)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _serialise_dispatchers() -> None:
@@ -68,28 +61,7 @@ def host_capacity(host: str) -> tuple[int, int, int]:
 
 def _accounts_at_daily_limit(account_ids: set[int], now: datetime) -> set[tuple[int, str]]:
     """(account id, script) pairs whose account already did its daily quota of that action."""
-    if not account_ids:
-        return set()
-    from devices.models import Account
-
-    done = (
-        Task.objects.filter(
-            account_id__in=account_ids,
-            script_name__in=DAILY_LIMITED_ACTIONS,
-            status__in=(Status.RUNNING, Status.COMPLETED),
-            started_at__gte=start_of_today(now),
-        )
-        .values("account_id", "script_name")
-        .annotate(n=Count("id"))
-    )
-    accounts = {a.pk: a for a in Account.objects.filter(pk__in=account_ids)}
-    blocked = set()
-    for row in done:
-        account = accounts.get(row["account_id"])
-        action = DAILY_LIMITED_ACTIONS[row["script_name"]]
-        if account is not None and row["n"] >= account.daily_limit(action):
-            blocked.add((row["account_id"], row["script_name"]))
-    return blocked
+    return limits.accounts_at_limit(account_ids, now)
 
 
 def claim_due_tasks(host: str | None = None, now: datetime | None = None) -> list[int]:
@@ -152,17 +124,27 @@ def _claim(task_id: int, host: str, now: datetime) -> bool:
 
 
 def enqueue_runs(task_ids: list[int]) -> None:
-    """Hand claimed tasks to this host's worker cluster (ids, not objects)."""
+    """Hand claimed tasks to this host's worker cluster (ids, not objects), each with its
+    script's time limit (django-q2 stops the worker when it runs out)."""
     from django_q.tasks import async_task
 
+    from tasks.scripts.registry import timeout_for
+
+    scripts = {
+        pk: (name, config)
+        for pk, name, config in Task.objects.filter(pk__in=task_ids).values_list(
+            "pk", "script_name", "script_config"
+        )
+    }
     for task_id in task_ids:
+        script_name, config = scripts.get(task_id, ("", {}))
         try:
             async_task(
                 "tasks.worker.run_task",
                 task_id,
                 cluster=settings.FARM_QUEUE,
                 task_name=f"task-{task_id}",
-                timeout=settings.TASK_TIMEOUT_MAX,
+                timeout=timeout_for(script_name, config or {}),
                 save=False,
             )
         except Exception:

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from tasks.models import Task
 from tasks.scripts.base import Cancelled, ScriptContext, ScriptFailure
+from tasks.scripts.registry import timeout_for
 
 log = logging.getLogger("tasks.worker")
 
@@ -88,7 +89,13 @@ def run_task(task_id: int) -> None:
         _fail(task, ctx, str(failure))
     except SystemExit:
         # django-q2 raises its TimeoutException (a SystemExit) when the task's time is up.
-        _fail(task, ctx, f"timed out after {settings.TASK_TIMEOUT_MAX}s")
+        # Record the outcome first: django-q2 kills this process a few seconds from now, and
+        # the evidence (from a phone that may be hanging) is only a bonus.
+        limit = timeout_for(task.script_name, task.script_config or {})
+        reason = f"timed out: {task.script_name} may run at most {limit}s"
+        if task.fail(reason):
+            task.log("failed", reason, level="error")
+        ctx.save_evidence()
         raise
     except Exception as exc:
         log.exception("task %s crashed", task_id)

@@ -101,3 +101,13 @@ def test_secret_key_is_generated_once_and_kept(tmp_path):
     key_file = tmp_path / "var" / "secret_key"
     assert len(key_file.read_text().strip()) >= 50
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_per_script_timeouts_are_read_and_checked(monkeypatch):
+    from tikmatrix_site.env import env_timeouts
+
+    monkeypatch.setenv("TASK_TIMEOUTS", "post=900, follow=120")
+    assert env_timeouts("TASK_TIMEOUTS") == {"post": 900, "follow": 120}
+    monkeypatch.setenv("TASK_TIMEOUTS", "post=soon")
+    with pytest.raises(ImproperlyConfigured, match="TASK_TIMEOUTS"):
+        env_timeouts("TASK_TIMEOUTS")

@@ -58,6 +58,22 @@ def env_list(name: str, default: list[str] | None = None, *, sep: str = ",") -> 
     return [item.strip() for item in raw.split(sep) if item.strip()]
 
 
+def env_timeouts(name: str) -> dict[str, int]:
+    """``"post=900,follow=120"`` → ``{"post": 900, "follow": 120}`` (seconds, at least 5)."""
+    timeouts = {}
+    for item in env_list(name):
+        script, _, seconds = item.partition("=")
+        try:
+            timeouts[script.strip()] = int(seconds)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must look like 'post=900,follow=120', got {item!r}"
+            ) from None
+        if timeouts[script.strip()] < 5:
+            raise ImproperlyConfigured(f"{name}: {script.strip()} needs at least 5 seconds")
+    return timeouts
+
+
 def read_or_create_secret(path: Path, make: Callable[[], str]) -> str:
     """Return the secret stored in ``path``, creating it (mode 0600) on first use.
 

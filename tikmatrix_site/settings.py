@@ -15,6 +15,7 @@ from tikmatrix_site.env import (
     env_int,
     env_list,
     env_str,
+    env_timeouts,
     random_secret_key,
     read_or_create_secret,
 )
@@ -163,6 +164,8 @@ else:
 # django-q2: our Task rows are the record of truth and django-q2 is only the transport, so it
 # must never re-run a task by itself (max_attempts=1) and its timeout stays below `retry`.
 TASK_TIMEOUT_MAX = env_int("TASK_TIMEOUT_MAX", 3600, minimum=10)
+# Per-script run time limits, e.g. "post=900,follow=120" (defaults in tasks/scripts/registry.py).
+TASK_TIMEOUTS = env_timeouts("TASK_TIMEOUTS")
 # Each farm host consumes its own queue: phones are USB-attached, so a task must run on the host
 # that owns its phone. All hosts share the queue `name` (it is also the signing salt).
 FARM_QUEUE = "farm-" + "".join(c if c.isalnum() or c in "-_" else "-" for c in FARM_HOST)

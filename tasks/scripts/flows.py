@@ -1,6 +1,8 @@
-"""Steps several scripts share: be the right account, open a user's profile."""
+"""Steps several scripts share: be the right account, open a user's profile, post a comment."""
 
 from __future__ import annotations
+
+import time
 
 from tasks.scripts.base import ScriptContext, ScriptFailure, find_in, iter_nodes
 
@@ -93,3 +95,31 @@ def follow_state(ctx: ScriptContext) -> tuple[object, bool]:
     """(the profile's follow button, whether we already follow this user)."""
     button = ctx.find("profile_follow_button")
     return button, node_text(button) in ctx.selectors["texts"]["following"]
+
+
+def find_all(ctx: ScriptContext, name: str, root=None) -> list:
+    """Every node on screen matching the element called ``name`` (not only the first)."""
+    rules = ctx.rules(name)
+    root = root if root is not None else ctx.screen()
+    return [node for node in iter_nodes(root) if find_in(node, rules) is node]
+
+
+def post_comment(ctx: ScriptContext, text: str, *, timeout: float = 8.0) -> None:
+    """On an open post or video: open its comment sheet, type ``text``, send it, and wait until
+    the sheet lists it. The sheet is left open (BACK closes it)."""
+    ctx.tap("comment_open")
+    field = ctx.find("comment_field")
+    if not field.focused:
+        ctx.phone.tap(*field.centre)
+        ctx.pause()
+    ctx.type_text(text)
+    ctx.pause(0.3, 0.6)
+    ctx.tap("comment_send")
+    deadline = time.monotonic() + timeout
+    while not any(text in node_text(row) for row in find_all(ctx, "comment_row")):
+        if time.monotonic() >= deadline:
+            raise ScriptFailure(
+                f"sent the comment but {ctx.app_name} does not show it "
+                "(the platform may be limiting comments from this account)"
+            )
+        ctx.pause(0.4, 0.7)

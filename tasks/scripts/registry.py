@@ -108,6 +108,25 @@ class Script:
 # --- public API ---------------------------------------------------------------------------------
 
 
+# How long one run of each script may take before its worker stops it (seconds): generous for
+# the steps, plus the waits the config asks for. TASK_TIMEOUTS overrides, TASK_TIMEOUT_MAX caps.
+TIMEOUTS: dict[str, Callable[[dict], float]] = {
+    "post": lambda c: 600 + c.get("upload_wait_time", 30) + c.get("sound_wait_time", 10),
+    "follow": lambda c: 300,
+    "unfollow": lambda c: 300,
+    "comment": lambda c: 300,
+    "account_warmup": lambda c: 300 + float(c.get("task_duration", 600)),
+    "diagnostic": lambda c: 60,
+}
+
+
+def timeout_for(script_name: str, config: dict) -> int:
+    """Seconds a task of ``script_name`` with ``config`` may run (see TIMEOUTS)."""
+    configured = settings.TASK_TIMEOUTS.get(script_name)
+    seconds = configured if configured else TIMEOUTS.get(script_name, lambda c: 600)(config)
+    return int(min(seconds, settings.TASK_TIMEOUT_MAX))
+
+
 def get_script(name: Any, *, api: bool = False) -> Script:
     """The script called ``name``; with ``api=True`` only those offered through the API."""
     if name is None or (isinstance(name, str) and not name.strip()):

@@ -112,3 +112,21 @@ def test_a_licence_limit_of_two_runs_at_most_two_phones_at_once(host, make_phone
     wait_until(all_done, timeout=60, every=0.05)
     assert peak == 2
     assert set(Task.objects.values_list("status", flat=True)) == {Status.COMPLETED}
+
+
+def test_a_task_that_outlives_its_scripts_time_limit_fails_and_frees_the_phone(
+    adb_server, tmp_path, phone
+):
+    host = FarmHost(adb_server, tmp_path, TASK_TIMEOUTS="diagnostic=5").start()
+    try:
+        device = register(phone)
+        phone.slow_down(60)
+        task = diagnostic(device)
+        done = wait_until(lambda: finished(task), timeout=40)
+        assert done.status == Status.FAILED, host.logs()
+        assert "at most 5s" in done.remark
+        phone.slow_down(0)
+        follow_up = diagnostic(device)
+        assert wait_until(lambda: finished(follow_up), timeout=30).status == Status.COMPLETED
+    finally:
+        host.stop()

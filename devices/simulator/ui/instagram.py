@@ -422,6 +422,9 @@ class Reels(Screen):
                 on_tap=author,
             )
         )
+        if item.kind == "ad":  # reel ads say so under the author, like feed ads
+            label = (s(150), yb + s(100), s(560), yb + s(118))
+            kids.append(c.tv(label, c.t("sponsored"), "secondary_label"))
         if item.kind != "ad" and not app.following(item.author) and item.author != app.account:
             kids.append(
                 c.button(

@@ -1,0 +1,97 @@
+"""``comment``: comment on one post, opened by its URL (one task per URL per phone/account).
+
+The text is one line of ``comment_content``: a random one, or (``sequential``) the line at the
+task's position in its batch, cycling. ``insert_emoji`` appends an emoji when the phone has the
+ADB Keyboard input method (the only way to type emoji); without it the comment goes out plain
+and the step log says so, rather than failing a task over decoration.
+"""
+
+from __future__ import annotations
+
+import random
+from urllib.parse import urlsplit
+
+from devices.models import Platform
+from tasks.scripts.base import BROADCAST_IME, ScriptContext, ScriptFailure
+from tasks.scripts.flows import ensure_account, post_comment
+
+EMOJI = ("🔥", "😍", "👏", "😂", "💯", "✨", "🙌", "❤️", "😮", "🥰")
+
+
+def run(ctx: ScriptContext) -> str:
+    config = ctx.config
+    url = config.get("target_post_url") or config["target_post_urls"][0]
+    use_platform_of(ctx, url)
+    rng = random.Random()
+    text = pick_comment(
+        config["comment_content"], config.get("comment_order"), ctx.task.batch_position, rng
+    )
+    if config.get("insert_emoji") and emoji_allowed(ctx):
+        text = with_emoji(text, rng)
+    ctx.step("opening the app", 10)
+    ctx.open_app()
+    ensure_account(ctx)
+    ctx.step("opening the post", 40, url)
+    ctx.phone.open_url(url, ctx.package)
+    ctx.pause(0.8, 1.2)
+    ctx.find("comment_open")
+    ctx.step("commenting", 70, text)
+    post_comment(ctx, text)
+    return f"commented “{text}” on {url}"
+
+
+# --- choosing the text (pure, unit-tested) ---------------------------------------------------
+
+
+def comment_lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def pick_comment(text: str, order: str | None, position: int, rng: random.Random) -> str:
+    """One comment from ``text`` (one per line): ``sequential`` takes line ``position``,
+    cycling; anything else a random line. ScriptFailure when there is no line at all."""
+    lines = comment_lines(text)
+    if not lines:
+        raise ScriptFailure("there is no comment text to send (one comment per line)")
+    if order == "sequential":
+        return lines[position % len(lines)]
+    return rng.choice(lines)
+
+
+def with_emoji(text: str, rng: random.Random) -> str:
+    return f"{text} {rng.choice(EMOJI)}"
+
+
+def emoji_allowed(ctx: ScriptContext) -> bool:
+    """Emoji can only be typed through the ADB Keyboard input method; without it, say so in
+    the step log and go without."""
+    if BROADCAST_IME in ctx.phone.packages():
+        return True
+    ctx.task.log(
+        ctx.task.step,
+        f"insert_emoji: no ADB Keyboard ({BROADCAST_IME}) on this phone, so no emoji",
+        level="warning",
+    )
+    return False
+
+
+# --- which app ---------------------------------------------------------------------------------
+
+
+def platform_of_url(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return Platform.INSTAGRAM if host.endswith("instagram.com") else Platform.TIKTOK
+
+
+def use_platform_of(ctx: ScriptContext, url: str) -> None:
+    """Open the URL in its own app: a phone task without account or ``platform`` takes the
+    URL's app; an account of the other platform cannot comment there."""
+    wanted = platform_of_url(url)
+    if not ctx.task.account_id and not ctx.config.get("platform"):
+        ctx.config["platform"] = wanted  # in memory only: it decides ctx.platform/package
+    if ctx.platform != wanted:
+        who = f"@{ctx.task.account.username}" if ctx.task.account_id else "this task"
+        raise ScriptFailure(
+            f"{url} is a {Platform(wanted).label} post but {who} uses "
+            f"{Platform(ctx.platform).label}"
+        )
