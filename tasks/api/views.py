@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -107,10 +107,12 @@ class TaskViewSet(
     @extend_schema(summary="Counts by status", responses=s.StatsSerializer)
     @action(detail=False, methods=["get"])
     def stats(self, request: Request) -> Response:
-        counts = Task.objects.aggregate(
-            total=Count("id"),
-            **{status.name.lower(): Count("id", filter=Q(status=status)) for status in Status},
-        )
+        # One GROUP BY over the (status, scheduled_at) index: half the time of one COUNT per
+        # status with FILTER, which SQLite answers by scanning a wider index (bench/ README).
+        rows = Task.objects.order_by().values_list("status").annotate(n=Count("id"))
+        by_status = dict(rows)
+        counts = {"total": sum(by_status.values())}
+        counts.update({status.name.lower(): by_status.get(status, 0) for status in Status})
         return Response(counts)
 
     @extend_schema(summary="Retry every failed task", request=None, responses=s.RetriedSerializer)
