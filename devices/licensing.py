@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +26,16 @@ from django.utils import timezone
 from devices.models import Licence
 
 KEY_PREFIX = "TMX1"
+
+# current_entitlement() runs on every API request and every dispatcher tick; uncached it costs
+# two queries and an Ed25519 verify each time. Its answer changes only when a licence is
+# installed (install_key clears the cache in this process) or when one expires, so a few seconds
+# of reuse is safe: other processes (gunicorn workers, the dispatcher) see a new or expired
+# licence at most ENTITLEMENT_TTL seconds late. Monotonic clock, so wall-clock jumps cannot
+# stretch the lifetime.
+ENTITLEMENT_TTL = 5.0
+_entitlement_cache: tuple[float, Entitlement] | None = None  # (monotonic deadline, answer)
+_entitlement_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -183,11 +195,12 @@ def generate_keypair() -> tuple[bytes, str]:
 
 def install_key(key: str, *, user=None) -> Licence:
     contents = verify_key(key)
+    clear_entitlement_cache()
     if contents.expires_at <= timezone.now():
         raise LicenceError(f"This licence key expired on {contents.expires_at:%Y-%m-%d}.")
     if Licence.objects.filter(key=key.strip()).exists():
         raise LicenceError("This licence key is already installed.")
-    return Licence.objects.create(
+    licence = Licence.objects.create(
         key=key.strip(),
         plan=contents.plan.code,
         device_limit=contents.device_limit,
@@ -195,6 +208,11 @@ def install_key(key: str, *, user=None) -> Licence:
         expires_at=contents.expires_at,
         installed_by=user if user is not None and user.is_authenticated else None,
     )
+    # Cleared again once the row exists and once it is committed: a request between the first
+    # clear and the commit may have cached the old answer.
+    clear_entitlement_cache()
+    transaction.on_commit(clear_entitlement_cache)
+    return licence
 
 
 def ensure_trial() -> Licence:
@@ -216,9 +234,34 @@ def ensure_trial() -> Licence:
         return Licence.objects.get(is_trial=True)
 
 
+def clear_entitlement_cache() -> None:
+    """Forget the cached entitlement in this process (a licence was installed; tests)."""
+    global _entitlement_cache
+    _entitlement_cache = None
+
+
 def current_entitlement(now: datetime | None = None) -> Entitlement:
-    """The best valid licence right now: an installed key, else the trial, else Free."""
-    now = now or timezone.now()
+    """The best valid licence right now: an installed key, else the trial, else Free.
+
+    Without ``now``, the answer may be up to ENTITLEMENT_TTL seconds old (see above); asking
+    about an explicit moment always computes afresh."""
+    global _entitlement_cache
+    if now is not None:
+        return _compute_entitlement(now)
+    cached = _entitlement_cache
+    if cached is not None and time.monotonic() < cached[0]:
+        return cached[1]
+    # One thread computes at a time, so a burst of requests after expiry costs one computation.
+    with _entitlement_lock:
+        cached = _entitlement_cache
+        if cached is not None and time.monotonic() < cached[0]:
+            return cached[1]
+        entitlement = _compute_entitlement(timezone.now())
+        _entitlement_cache = (time.monotonic() + ENTITLEMENT_TTL, entitlement)
+        return entitlement
+
+
+def _compute_entitlement(now: datetime) -> Entitlement:
     best: Entitlement | None = None
     for licence in Licence.objects.filter(is_trial=False, expires_at__gt=now):
         try:

@@ -53,6 +53,17 @@ def isolated_files(settings, tmp_path):
     return tmp_path
 
 
+@pytest.fixture(autouse=True)
+def fresh_entitlement():
+    """The licence answer is cached in-process for a few seconds; each test's database is rolled
+    back, so a cached answer from another test would be stale."""
+    from devices import licensing
+
+    licensing.clear_entitlement_cache()
+    yield
+    licensing.clear_entitlement_cache()
+
+
 def make_user(username: str, role: Role | None):
     user = get_user_model().objects.create_user(username=username, password=PASSWORD)
     if role is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -22,9 +22,10 @@ CHART_WIDTH, CHART_HEIGHT, CHART_TOP = 960, 150, 10
 
 def task_counts() -> dict[str, int]:
     """{status name: count} in one query."""
-    return Task.objects.aggregate(
-        **{s.name.lower(): Count("id", filter=Q(status=s.value)) for s in Task.Status}
-    )
+    # One GROUP BY status walks a narrow (status, …) index once; a COUNT … FILTER per status
+    # makes SQLite scan a wider one, about twice as slow (the same change as the API's stats).
+    by_status = dict(Task.objects.order_by().values_list("status").annotate(n=Count("id")))
+    return {s.name.lower(): by_status.get(s.value, 0) for s in Task.Status}
 
 
 def running_tasks(limit: int = 20) -> list[Task]:
