@@ -346,8 +346,8 @@ def _build(seed: Seed) -> dict:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    from devices import licensing
-    from team.roles import Role, set_role
+    from core import licensing
+    from core.roles import Role, set_role
 
     call_command("migrate", "--noinput", verbosity=0)
     pem, _ = licence_keys(Path(os.environ["VAR_DIR"]).parent)

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from devices.models import Account, Device, DeviceGroup, Licence, Tag
+from devices.models import Account, Device, DeviceGroup, Tag
 
 
 @admin.register(Tag)
@@ -64,15 +64,3 @@ class AccountAdmin(admin.ModelAdmin):
     @admin.action(description="Disable selected accounts")
     def disable(self, request, queryset):
         queryset.update(status=Account.Status.DISABLED)
-
-
-@admin.register(Licence)
-class LicenceAdmin(admin.ModelAdmin):
-    list_display = ["plan", "device_limit", "licensee", "is_trial", "expires_at", "installed_at"]
-    list_filter = ["plan", "is_trial"]
-    # Licences are installed through `manage.py licence install` or the dashboard, which verify
-    # the signature; the admin only lists and removes them.
-    readonly_fields = [f.name for f in Licence._meta.fields]
-
-    def has_add_permission(self, request):
-        return False

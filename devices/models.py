@@ -1,4 +1,4 @@
-"""Phones, their groups and tags, the social-media accounts on them, and installed licences."""
+"""Phones, their groups and tags, and the social-media accounts on them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from devices.encryption import EncryptedTextField
+from core.encryption import EncryptedTextField
 
 
 class Tag(models.Model):
@@ -193,39 +193,3 @@ class Account(models.Model):
 
     def daily_limit(self, action: str) -> int:
         return getattr(self, f"daily_{action}_limit")
-
-
-class Licence(models.Model):
-    """An installed licence key (or the built-in trial). Verified from its signature, not rows.
-
-    The plan, limit and expiry columns are copies of what the signed key says, for listing; the
-    licensing service re-verifies ``key`` before trusting it, so editing a row grants nothing.
-    """
-
-    key = models.TextField(_("licence key"), blank=True)
-    is_trial = models.BooleanField(default=False)
-    plan = models.CharField(_("plan"), max_length=20)
-    device_limit = models.PositiveIntegerField(_("device limit"))
-    licensee = models.CharField(_("licensee"), max_length=200, blank=True)
-    expires_at = models.DateTimeField(_("expires"))
-    installed_at = models.DateTimeField(default=timezone.now, editable=False)
-    installed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False
-    )
-
-    class Meta:
-        ordering = ["-installed_at"]
-        constraints = [
-            # Only one trial, ever: reinstalling the trial would reset its 14 days.
-            models.UniqueConstraint(
-                fields=["is_trial"], condition=Q(is_trial=True), name="licence_single_trial"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        kind = "trial" if self.is_trial else self.licensee or "licence"
-        return f"{self.plan} ({kind}) until {self.expires_at:%Y-%m-%d}"
-
-    @property
-    def is_expired(self) -> bool:
-        return self.expires_at <= timezone.now()

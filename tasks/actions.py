@@ -4,7 +4,7 @@ Each action is a conditional UPDATE/DELETE on the status it expects, so a user r
 dispatcher, a worker or the reaper cannot overwrite their change; an action that does not fit
 the task's status raises :class:`InvalidTransition` (the API answers 40901, a page shows the
 message). Every action writes one ``AuditEntry``. The ``user``/``actor``/``request`` keywords
-are passed to ``tasks.audit.record``: a signed-in user, or a named actor (``"localhost API"``).
+are passed to ``core.audit.record``: a signed-in user, or a named actor (``"localhost API"``).
 
 Stopping a running task moves it to FAILED at once with ``stop_requested_at``/``_by`` set; the
 worker's heartbeat sees the task is no longer RUNNING and cancels the script between two steps.
@@ -18,15 +18,18 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from tasks.audit import record
+from core.audit import record
+from core.errors import Code, DomainError
 from tasks.models import Task
 
 Status = Task.Status
 MAX_BATCH = 10_000
 
 
-class InvalidTransition(Exception):
+class InvalidTransition(DomainError):
     """The action does not fit the task's current status (e.g. stop a completed task)."""
+
+    code = Code.INVALID_STATE
 
 
 def actor_name(user=None, actor: str | None = None) -> str:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tasks.models import AuditEntry, Material, Task, TaskEvent
+from tasks.models import Material, Task, TaskEvent
 
 
 class TaskEventInline(admin.TabularInline):
@@ -33,21 +33,3 @@ class MaterialAdmin(admin.ModelAdmin):
     @admin.action(description="Mark selected materials as unused")
     def mark_unused(self, request, queryset):
         queryset.update(used_at=None, used_by_task=None)
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor", "action", "object_type", "object_id", "ip"]
-    list_filter = ["action", "object_type"]
-    search_fields = ["actor", "object_id"]
-    date_hierarchy = "at"
-
-    # The audit trail is append-only.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

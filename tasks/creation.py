@@ -37,8 +37,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit import record
 from devices.models import Account, Device
-from tasks.audit import record
 from tasks.models import Task
 from tasks.scripts.registry import Script, get_script
 

@@ -1,4 +1,4 @@
-"""Automation tasks, their step logs, the media library and the audit trail."""
+"""Automation tasks, their step logs, the media library and idempotency keys."""
 
 from __future__ import annotations
 
@@ -249,29 +249,6 @@ class Material(models.Model):
 
     def __str__(self) -> str:
         return self.file.name
-
-
-class AuditEntry(models.Model):
-    """Who did what, when, from where. Written by every mutation (UI, API, admin, commands)."""
-
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
-    )
-    # Kept as text too: the user may be deleted, and some actors are not users ("localhost API").
-    actor = models.CharField(max_length=150)
-    action = models.CharField(max_length=50, db_index=True)
-    object_type = models.CharField(max_length=50, blank=True)
-    object_id = models.CharField(max_length=100, blank=True)
-    detail = models.JSONField(default=dict, blank=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        verbose_name_plural = "audit entries"
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type}"
 
 
 class IdempotencyKey(models.Model):

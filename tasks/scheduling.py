@@ -20,7 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from devices import licensing
+from core import licensing
 from devices.models import Device
 from tasks import limits
 from tasks.limits import DAILY_LIMITED_ACTIONS, start_of_today  # noqa: F401 (re-exported)

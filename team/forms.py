@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model, password_validation
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from devices import licensing
-from team.roles import Role, role_of, set_role
+from core import licensing
+from core.roles import Role, role_of, set_role
 
 ROLE_CHOICES = [
     (Role.VIEWER.label, _("viewer: sees everything, changes nothing")),

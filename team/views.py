@@ -10,11 +10,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from devices import licensing
-from devices.models import Licence
-from tasks.audit import record
-from tasks.models import AuditEntry
-from team.access import member_for, role_required, token_for
+from core import licensing
+from core.audit import record
+from core.models import ApiToken, AuditEntry, Licence
+from core.pages import paginate, render_invalid, render_page
+from core.roles import Role, role_of, role_required, set_role
+from team.access import member_for, token_for
 from team.forms import (
     AuditFilterForm,
     LicenceInstallForm,
@@ -23,9 +24,6 @@ from team.forms import (
     TokenForm,
     other_active_owners,
 )
-from team.models import ApiToken
-from team.roles import Role, role_of, set_role
-from tikmatrix_site.pages import paginate, render_invalid, render_page
 
 # -- team ---------------------------------------------------------------------------------------
 

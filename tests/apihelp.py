@@ -13,8 +13,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from devices import licensing
-from devices.models import Licence
+from core import licensing
+from core.models import Licence
 
 
 def ok(response) -> Any:

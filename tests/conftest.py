@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from rest_framework.test import APIClient
 
-from team.models import ApiToken
-from team.roles import Role, set_role
+from core.models import ApiToken
+from core.roles import Role, set_role
 
 # The real adb server and simulated phones, for every test folder.
 pytest_plugins = ["tests.phones"]
@@ -57,7 +57,7 @@ def isolated_files(settings, tmp_path):
 def fresh_entitlement():
     """The licence answer is cached in-process for a few seconds; each test's database is rolled
     back, so a cached answer from another test would be stale."""
-    from devices import licensing
+    from core import licensing
 
     licensing.clear_entitlement_cache()
     yield

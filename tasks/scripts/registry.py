@@ -32,6 +32,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from core.errors import Code, DomainError
 from devices.models import Account, Platform
 
 Errors = dict[str, list[str]]
@@ -52,16 +53,18 @@ NOT_SUPPORTED_VIA_API = (
 )  # fmt: skip
 
 
-class ScriptError(ValueError):
+class ScriptError(DomainError, ValueError):
     """The script name itself is the problem (the API answers 40002 or 40003)."""
+
+    field = "script_name"
 
 
 class ScriptNameMissing(ScriptError):
-    pass
+    code = Code.SCRIPT_MISSING
 
 
 class ScriptNotSupported(ScriptError):
-    pass
+    code = Code.SCRIPT_NOT_SUPPORTED
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from core.models import AuditEntry
 from devices import accounts_csv
 from devices.models import Account
-from tasks.models import AuditEntry
 from tests.tasks.factories import make_account, make_device
 
 pytestmark = pytest.mark.django_db

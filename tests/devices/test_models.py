@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.db import IntegrityError, connection
 
-from devices.encryption import DecryptionError
+from core.encryption import DecryptionError
 from devices.models import Account, Device, Platform
 
 ROOT = Path(__file__).resolve().parents[2]

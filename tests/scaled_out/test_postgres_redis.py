@@ -10,7 +10,7 @@ def last_json_line(output: str):
 
 
 SETUP_TWO_HOSTS = """
-from devices.licensing import ensure_trial
+from core.licensing import ensure_trial
 from devices.models import Device
 ensure_trial()
 from tasks.models import Task
@@ -67,7 +67,7 @@ def test_two_hosts_racing_never_exceed_the_licence_limit(postgres_url, manage, t
 ENQUEUE_PROBE = """
 from django.conf import settings
 from django_q.tasks import async_task
-print(async_task("tikmatrix_site.health.check_database", cluster=settings.FARM_QUEUE))
+print(async_task("web.health.check_database", cluster=settings.FARM_QUEUE))
 """
 
 FETCH_RESULT = """

@@ -89,7 +89,7 @@ def test_a_killed_worker_never_leaves_a_task_running(host, phone, adb):
 
 def test_a_licence_limit_of_two_runs_at_most_two_phones_at_once(host, make_phone, monkeypatch,
                                                                 settings):  # fmt: skip
-    from devices import licensing
+    from core import licensing
 
     pem, public = licensing.generate_keypair()
     settings.LICENCE_PUBLIC_KEYS = [public]

@@ -6,7 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from devices.models import Device, Licence
+from core.models import Licence
+from devices.models import Device
 from tasks import scheduling
 from tasks.models import Task
 from tests.tasks.factories import make_account, make_device, make_task
@@ -78,7 +79,7 @@ def test_future_tasks_wait_as_scheduled():
 
 
 def test_never_more_running_tasks_than_the_licence_allows(monkeypatch):
-    from devices import licensing
+    from core import licensing
 
     real = licensing.current_entitlement
 
@@ -105,7 +106,7 @@ def test_worker_slots_on_this_host_limit_claims(settings):
 
 def test_free_plan_waits_for_an_automation_quota():
     Licence.objects.all().delete()
-    from devices import licensing
+    from core import licensing
 
     licensing.ensure_trial()
     Licence.objects.filter(is_trial=True).update(expires_at=timezone.now() - timedelta(days=1))

@@ -5,11 +5,9 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from devices import licensing
-from devices.models import Licence
-from tasks.models import AuditEntry
-from team.models import ApiToken, hash_token
-from team.roles import Role, role_of
+from core import licensing
+from core.models import ApiToken, AuditEntry, Licence, hash_token
+from core.roles import Role, role_of
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,17 @@
+"""Licence moved to the core app (see core/migrations/0001_initial.py): state only, the
+table was renamed there."""
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ('devices', '0002_device_thumbnail'),
+        ("core", "0001_initial"),
+    ]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[migrations.DeleteModel(name="Licence")],
+        ),
+    ]

@@ -1,0 +1,288 @@
+"""Dashboard pages for phones and accounts. Thin: form → service → audit → redirect."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Count, Prefetch, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from core.audit import record
+from core.pages import paginate, render_invalid, render_page
+from core.roles import Role, role_required
+from devices import accounts_csv, screens
+from devices.access import account_for, device_for
+from devices.forms import (
+    AccountFilterForm,
+    AccountForm,
+    AccountImportForm,
+    ConnectForm,
+    DeviceFilterForm,
+    DeviceForm,
+)
+from devices.models import Account, Device
+from tasks.models import Task
+
+DEVICES_PER_PAGE = 60
+ACCOUNTS_PER_PAGE = 50
+
+
+# -- devices ------------------------------------------------------------------------------------
+
+
+def device_grid(form: DeviceFilterForm):
+    """Phones for the grid, filtered; a fixed number of queries however many are shown."""
+    running = Task.objects.running().only("id", "device_id", "script_name", "progress", "step")
+    devices = Device.objects.prefetch_related(
+        "groups", "tags", Prefetch("tasks", queryset=running, to_attr="running_tasks")
+    )
+    if not form.is_valid():
+        return devices
+    data = form.cleaned_data
+    if data["q"]:
+        q = data["q"]
+        devices = devices.filter(
+            Q(serial__icontains=q) | Q(name__icontains=q) | Q(model__icontains=q)
+        )
+    if data["state"] == "busy":
+        devices = devices.filter(tasks__status=Task.Status.RUNNING)
+    elif data["state"]:
+        devices = devices.filter(state=data["state"])
+    if data["group"]:
+        devices = devices.filter(groups=data["group"])
+    if data["tag"]:
+        devices = devices.filter(tags=data["tag"])
+    return devices.distinct()
+
+
+@role_required(Role.VIEWER)
+def device_list(request: HttpRequest) -> HttpResponse:
+    form = DeviceFilterForm(request.GET)
+    page = paginate(request, device_grid(form), DEVICES_PER_PAGE)
+    context = {"form": form, "page": page, "connect_form": ConnectForm()}
+    return render_page(request, "devices/list.html", context, fragment="devices/_grid.html")
+
+
+@role_required(Role.VIEWER)
+def device_detail(request: HttpRequest, serial: str) -> HttpResponse:
+    device = device_for(request.user, serial)
+    tasks = device.tasks.select_related("account")
+    context = {
+        "device": device,
+        "form": DeviceForm(instance=device),
+        "accounts": device.accounts.all(),
+        "page": paginate(request, tasks, 25),
+    }
+    return render_page(request, "devices/detail.html", context, fragment="devices/_detail.html")
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def device_edit(request: HttpRequest, serial: str) -> HttpResponse:
+    device = device_for(request.user, serial, Role.OPERATOR)
+    form = DeviceForm(request.POST, instance=device)
+    if not form.is_valid():
+        context = {"device": device, "form": form, "page": paginate(request, device.tasks.all())}
+        return render_invalid(request, "devices/detail.html", context)
+    form.save()
+    record(
+        "device.update",
+        user=request.user,
+        obj=device,
+        request=request,
+        detail={"fields": form.changed_data},
+    )
+    messages.success(request, _("Phone saved."))
+    return redirect("device-detail", serial=device.serial)
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def device_connect(request: HttpRequest) -> HttpResponse:
+    form = ConnectForm(request.POST)
+    if not form.is_valid():
+        context = {
+            "form": DeviceFilterForm(),
+            "connect_form": form,
+            "page": paginate(request, device_grid(DeviceFilterForm()), DEVICES_PER_PAGE),
+        }
+        return render_invalid(request, "devices/list.html", context)
+    address = form.cleaned_data["address"]
+    try:
+        result = screens.connect(address)
+    except screens.PhoneActionError as exc:
+        messages.error(
+            request,
+            _("Could not connect %(address)s: %(error)s") % {"address": address, "error": exc},
+        )
+    else:
+        record(
+            "device.connect",
+            user=request.user,
+            object_type="device",
+            object_id=address,
+            request=request,
+            detail={"adb": result},
+        )
+        messages.success(
+            request,
+            _("Connected %(address)s; it appears here within seconds.") % {"address": address},
+        )
+    return redirect("device-list")
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def device_screenshot(request: HttpRequest, serial: str) -> HttpResponse:
+    device = device_for(request.user, serial, Role.OPERATOR)
+    try:
+        screens.capture(device.serial)
+    except screens.PhoneActionError as exc:
+        messages.error(request, _("No screenshot: %(error)s") % {"error": exc})
+    return redirect("device-detail", serial=device.serial)
+
+
+@never_cache
+@role_required(Role.VIEWER)
+def device_thumbnail(request: HttpRequest, serial: str) -> FileResponse:
+    device = device_for(request.user, serial)
+    path = screens.thumbnail_path(device.serial)
+    if not path.is_file():
+        raise Http404("no screenshot yet")
+    return FileResponse(path.open("rb"), content_type="image/png")
+
+
+# -- accounts -----------------------------------------------------------------------------------
+
+
+def account_rows(form: AccountFilterForm):
+    accounts = Account.objects.select_related("device").prefetch_related("tags")
+    if not form.is_valid():
+        return accounts
+    data = form.cleaned_data
+    if data["q"]:
+        q = data["q"].lstrip("@")
+        accounts = accounts.filter(
+            Q(username__icontains=q) | Q(email__icontains=q) | Q(device__serial__icontains=q)
+        )
+    if data["platform"]:
+        accounts = accounts.filter(platform=data["platform"])
+    if data["status"] is not None:
+        accounts = accounts.filter(status=data["status"])
+    if data["tag"]:
+        accounts = accounts.filter(tags=data["tag"])
+    return accounts
+
+
+@role_required(Role.VIEWER)
+def account_list(request: HttpRequest) -> HttpResponse:
+    form = AccountFilterForm(request.GET)
+    context = {
+        "form": form,
+        "page": paginate(request, account_rows(form), ACCOUNTS_PER_PAGE),
+        "import_form": AccountImportForm(),
+        "totals": Account.objects.aggregate(
+            all=Count("id"), enabled=Count("id", filter=Q(status=Account.Status.ENABLED))
+        ),
+    }
+    return render_page(request, "accounts/list.html", context)
+
+
+@role_required(Role.OPERATOR)
+def account_create(request: HttpRequest) -> HttpResponse:
+    return _account_form(request, Account())
+
+
+@role_required(Role.OPERATOR)
+def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _account_form(request, account_for(request.user, pk, Role.OPERATOR))
+
+
+def _account_form(request: HttpRequest, account: Account) -> HttpResponse:
+    creating = account.pk is None
+    form = AccountForm(request.POST or None, instance=account)
+    if request.method != "POST":
+        return render_page(request, "accounts/form.html", {"form": form, "account": account})
+    if not form.is_valid():
+        return render_invalid(request, "accounts/form.html", {"form": form, "account": account})
+    account = form.save()
+    record(
+        "account.create" if creating else "account.update",
+        user=request.user,
+        obj=account,
+        request=request,
+        detail={"fields": form.changed_for_audit()},
+    )
+    messages.success(request, _("Account @%(username)s saved.") % {"username": account.username})
+    return redirect("account-list")
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def account_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    account = account_for(request.user, pk, Role.OPERATOR)
+    enable = not account.is_enabled
+    account.status = Account.Status.ENABLED if enable else Account.Status.DISABLED
+    account.save(update_fields=["status", "updated_at"])
+    record(
+        "account.enable" if enable else "account.disable",
+        user=request.user,
+        obj=account,
+        request=request,
+    )
+    return redirect(request.POST.get("next") or "account-list")
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def account_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    account = account_for(request.user, pk, Role.OPERATOR)
+    record(
+        "account.delete",
+        user=request.user,
+        obj=account,
+        request=request,
+        detail={"username": account.username, "platform": account.platform},
+    )
+    account.delete()
+    messages.success(request, _("Account @%(username)s deleted.") % {"username": account.username})
+    return redirect("account-list")
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def account_import(request: HttpRequest) -> HttpResponse:
+    form = AccountImportForm(request.POST, request.FILES)
+    result = accounts_csv.import_upload(form.files.get("file")) if form.is_valid() else None
+    if result is None or not result.ok:
+        context = {
+            "form": AccountFilterForm(),
+            "import_form": form,
+            "import_result": result,
+            "page": paginate(request, account_rows(AccountFilterForm())),
+        }
+        return render_invalid(request, "accounts/list.html", context)
+    record(
+        "account.import",
+        user=request.user,
+        object_type="account",
+        request=request,
+        detail={"created": result.created, "updated": result.updated},
+    )
+    messages.success(
+        request,
+        _("Imported: %(created)d created, %(updated)d updated.")
+        % {"created": result.created, "updated": result.updated},
+    )
+    return redirect("account-list")
+
+
+@role_required(Role.VIEWER)
+def account_export(request: HttpRequest) -> StreamingHttpResponse:
+    rows = account_rows(AccountFilterForm(request.GET))
+    response = StreamingHttpResponse(accounts_csv.export_lines(rows), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="accounts.csv"'
+    return response
