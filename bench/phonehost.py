@@ -30,7 +30,7 @@ def main() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
 
-    from devices.simulator import Farm
+    from phonesim import Farm
 
     import_rss = proc_status_kb(_pid(), "VmRSS")
     with Farm() as farm:

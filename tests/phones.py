@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from devices.adb import Adb, AdbServer, Device, DeviceUnauthorized, adb_binary
-from devices.simulator import Farm, Phone
+from phonesim import Farm, Phone
 
 
 def _free_port() -> int:

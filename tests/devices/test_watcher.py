@@ -13,8 +13,8 @@ from PIL import Image
 
 from devices.adb import Adb, AdbServer
 from devices.models import Device
-from devices.simulator import Farm
 from devices.watcher import DeviceWatcher
+from phonesim import Farm
 from tests.devices.conftest import connect, wait_state
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the watcher writes from its own threads

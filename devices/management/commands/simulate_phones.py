@@ -8,8 +8,8 @@ import threading
 from django.core.management.base import BaseCommand, CommandError
 
 from devices.adb import Adb, DeviceError
-from devices.simulator import Farm
-from devices.simulator.models import DEFAULT_MODEL, MODELS
+from phonesim import Farm
+from phonesim.cli import add_phone_arguments, start_phones
 
 
 class Command(BaseCommand):
@@ -18,21 +18,8 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--count", type=int, default=5, help="how many phones (default 5)")
-        parser.add_argument(
-            "--base-port",
-            type=int,
-            default=None,
-            help="first TCP port (consecutive, skipping 5555-5585); default: any free ports",
-        )
-        parser.add_argument(
-            "--model",
-            default=DEFAULT_MODEL,
-            help=f"model name, e.g. one of: {', '.join(MODELS)} (default {DEFAULT_MODEL})",
-        )
-        parser.add_argument(
-            "--unauthorized", type=int, default=0, help="how many of them refuse USB debugging"
-        )
+        # The same phone options as `python -m phonesim` (which needs no Django).
+        add_phone_arguments(parser)
 
     def handle(self, *args, count: int, base_port: int | None, model: str, **options) -> None:
         if count < 1:
@@ -47,11 +34,9 @@ class Command(BaseCommand):
             signal.signal(sig, lambda *_: stop.set())
         with Farm() as farm:
             try:
-                phones = farm.start(count, base_port, model=model)
+                phones = start_phones(farm, count, base_port, model, options["unauthorized"])
             except OSError as exc:
                 raise CommandError(f"cannot listen on the requested ports: {exc}") from exc
-            for phone in phones[: options["unauthorized"]]:
-                phone.unauthorized = True
             self._connect_all(adb, phones)
             self.stdout.write(
                 f"{len(phones)} phones on adb server {adb.server.where}; Ctrl+C stops"

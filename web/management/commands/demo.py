@@ -19,10 +19,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from devices.adb import Adb, DeviceError
 from devices.models import DEFAULT_PACKAGES, Account, Device, Platform, Tag
-from devices.simulator import Farm, Phone
-from devices.simulator.farm import ports_from
-from devices.simulator.models import MODELS
 from devices.watcher import record_device
+from phonesim import Farm, Phone
+from phonesim.farm import ports_from
+from phonesim.models import MODELS
 from web.processes import PROCESSES, Supervisor
 
 ACCOUNT_PREFIX = {Platform.TIKTOK: "demo_tt", Platform.INSTAGRAM: "demo_ig"}

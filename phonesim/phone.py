@@ -12,11 +12,12 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from devices.simulator import services
-from devices.simulator.fs import FileSystem
-from devices.simulator.media import MediaStore
-from devices.simulator.models import DEFAULT_MODEL, lookup
-from devices.simulator.transport import Handler, Transport
+from phonesim import services
+from phonesim.fs import FileSystem
+from phonesim.media import MediaStore
+from phonesim.models import DEFAULT_MODEL, lookup
+from phonesim.transport import Handler, Transport
+from phonesim.ui import PhoneUI
 
 log = logging.getLogger(__name__)
 
@@ -24,17 +25,6 @@ LOOPBACK = "127.0.0.1"
 # The adb server probes these as emulators; a phone listening there would show up twice.
 EMULATOR_PORTS = range(5555, 5586)
 DEFAULT_FEATURES = ("shell_v2",)
-
-
-def phone_ui_class() -> type:
-    """The real PhoneUI once devices.simulator.ui provides it, else our stand-in."""
-    try:
-        from devices.simulator.ui import PhoneUI
-    except ImportError as exc:
-        if getattr(exc, "name", None) not in ("devices.simulator.ui", None):
-            log.warning("devices.simulator.ui failed to import (%s); using the stub UI", exc)
-        from devices.simulator.stub_ui import PhoneUI
-    return PhoneUI
 
 
 @dataclass
@@ -82,7 +72,7 @@ class Phone:
         self.density = spec.density
         self.props = _properties(spec, self.serialno, self.locale)
         self.fs = FileSystem.with_defaults()
-        self.ui = phone_ui_class()(
+        self.ui = PhoneUI(
             self.fs,
             screen=spec.screen,
             installed=self.installed,

@@ -9,7 +9,7 @@ import re
 import stat
 import time
 
-from devices.simulator.shell.registry import Context, ExitShell, command
+from phonesim.shell.registry import Context, ExitShell, command
 
 
 def _flags(args: list[str]) -> tuple[set[str], list[str]]:
@@ -106,7 +106,7 @@ def date(ctx: Context) -> int:
 
 @command("which")
 def which(ctx: Context) -> int:
-    from devices.simulator.shell.registry import COMMANDS
+    from phonesim.shell.registry import COMMANDS
 
     code = 0
     for name in ctx.args[1:]:
@@ -323,7 +323,7 @@ def md5sum(ctx: Context) -> int:
 
 @command("toybox")
 async def toybox(ctx: Context) -> int:
-    from devices.simulator.shell.registry import COMMANDS
+    from phonesim.shell.registry import COMMANDS
 
     if len(ctx.args) < 2 or ctx.args[1] not in COMMANDS:
         return ctx.fail(f"toybox: Unknown command {ctx.args[1:2]}")

@@ -7,8 +7,8 @@ import struct
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from devices.simulator.fs import FileSystem
-    from devices.simulator.transport import Stream
+    from phonesim.fs import FileSystem
+    from phonesim.transport import Stream
 
 SYNC_DATA_MAX = 64 * 1024
 MAX_PATH = 1024

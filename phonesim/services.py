@@ -6,12 +6,12 @@ import struct
 from functools import partial
 from typing import TYPE_CHECKING
 
-from devices.simulator.shell import Session
-from devices.simulator.sync import serve_sync
+from phonesim.shell import Session
+from phonesim.sync import serve_sync
 
 if TYPE_CHECKING:
-    from devices.simulator.phone import Phone
-    from devices.simulator.transport import Handler, Stream
+    from phonesim.phone import Phone
+    from phonesim.transport import Handler, Stream
 
 # Shell protocol v2 packet ids (shell_protocol.h).
 STDIN, STDOUT, STDERR, EXIT, CLOSE_STDIN, WINDOW_SIZE = range(6)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from devices.simulator.phone import Phone
+    from phonesim.phone import Phone
 
 LAUNCHER = (
     "com.google.android.apps.nexuslauncher",

@@ -297,7 +297,7 @@ def test_nav_bar_back_button(ui):
 
 
 def test_deterministic_by_seed(fs):
-    from devices.simulator.ui import PhoneUI
+    from phonesim.ui import PhoneUI
 
     a, b, c = PhoneUI(fs, seed=1), PhoneUI(fs, seed=1), PhoneUI(fs, seed=2)
     for phone in (a, b, c):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from urllib.parse import unquote, urlparse
 
-from devices.simulator.shell import dumpsys as D
-from devices.simulator.shell.registry import Context, command
+from phonesim.shell import dumpsys as D
+from phonesim.shell.registry import Context, command
 
 SYSTEM_PREFIXES = ("android", "com.android.", "com.google.android.")
 MEDIA_SCAN = "android.intent.action.MEDIA_SCANNER_SCAN_FILE"

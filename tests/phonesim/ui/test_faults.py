@@ -1,6 +1,6 @@
 """Fault switches: pop-ups, missing elements, language, upload length and failure."""
 
-from devices.simulator.ui import PhoneUI
+from phonesim.ui import PhoneUI
 
 from .helpers import IG, TT, FakeFS, find, push_media, tap, text_of
 

@@ -13,10 +13,10 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from devices.simulator import protocol as p
+from phonesim import protocol as p
 
 if TYPE_CHECKING:
-    from devices.simulator.phone import Phone
+    from phonesim.phone import Phone
 
 log = logging.getLogger(__name__)
 

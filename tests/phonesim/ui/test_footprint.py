@@ -4,7 +4,7 @@ import gc
 import time
 import tracemalloc
 
-from devices.simulator.ui import PhoneUI
+from phonesim.ui import PhoneUI
 
 from .helpers import TT, FakeFS, tap
 

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from devices.simulator.phone import EMULATOR_PORTS, Phone
+from phonesim.phone import EMULATOR_PORTS, Phone
 
 
 def ports_from(base: int, count: int) -> Iterator[int]:

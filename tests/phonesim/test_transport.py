@@ -10,10 +10,10 @@ import subprocess
 import pytest
 
 from devices.adb import AdbServer, DeviceTimeout
-from devices.simulator import Farm, FileSystem, Phone
-from devices.simulator.farm import ports_from
-from devices.simulator.shell import Session
-from tests.devices.conftest import connect_unauthorized, wait_state
+from phonesim import Farm, FileSystem, Phone
+from phonesim.farm import ports_from
+from phonesim.shell import Session
+from tests.phones import connect_unauthorized, wait_state
 
 
 def run(phone: Phone, line: str) -> tuple[int, str]:

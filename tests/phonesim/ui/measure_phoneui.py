@@ -1,6 +1,6 @@
 """Memory and speed of PhoneUI (not a test). Run:
 
-.venv/bin/python -m tests.devices.simulator_ui.measure_phoneui
+.venv/bin/python -m tests.phonesim.ui.measure_phoneui
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from devices.simulator.ui import PhoneUI, render  # noqa: E402
-from tests.devices.simulator_ui.helpers import IG, TT, FakeFS, find, tap  # noqa: E402
+from phonesim.ui import PhoneUI, render  # noqa: E402
+from tests.phonesim.ui.helpers import IG, TT, FakeFS, find, tap  # noqa: E402
 
 N = 300
 

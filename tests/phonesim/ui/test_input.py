@@ -2,7 +2,7 @@
 
 import base64
 
-from devices.simulator.ui import PhoneUI
+from phonesim.ui import PhoneUI
 
 from .helpers import TT, FakeFS, find, push_media, tap, text_of
 

@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from PIL import Image
 
-from devices.simulator.ui import PhoneUI, hit_test, problems
-from devices.simulator.ui.nodes import CLICKABLE, MODAL, walk
+from phonesim.ui import PhoneUI, hit_test, problems
+from phonesim.ui.nodes import CLICKABLE, MODAL, walk
 
 from .helpers import IG, TT, FakeFS, center, find, push_media, tap
 

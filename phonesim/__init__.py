@@ -4,8 +4,8 @@ Pure Python + asyncio, no Django: ``Farm().start(n)`` gives ``n`` phones whose `
 (``127.0.0.1:PORT``) can be handed to ``adb connect``. See phone.py for the fault switches.
 """
 
-from devices.simulator.farm import Farm
-from devices.simulator.fs import FileSystem
-from devices.simulator.phone import Faults, Phone, Tap
+from phonesim.farm import Farm
+from phonesim.fs import FileSystem
+from phonesim.phone import Faults, Phone, Tap
 
 __all__ = ["Farm", "Faults", "FileSystem", "Phone", "Tap"]

@@ -8,11 +8,11 @@ import posixpath
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from devices.simulator.shell import parse as P
-from devices.simulator.shell.registry import COMMANDS, STDERR, STDOUT, Context, ExitShell
+from phonesim.shell import parse as P
+from phonesim.shell.registry import COMMANDS, STDERR, STDOUT, Context, ExitShell
 
 if TYPE_CHECKING:
-    from devices.simulator.phone import Phone
+    from phonesim.phone import Phone
 
 _GLOB_CHARS = set("*?[")
 SH = "/system/bin/sh"

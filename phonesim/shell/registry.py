@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from devices.simulator.phone import Phone
-    from devices.simulator.shell.interp import Session
+    from phonesim.phone import Phone
+    from phonesim.shell.interp import Session
 
 STDOUT, STDERR = 1, 2
 

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # tests/ has no __init__.py chain up to the repo root
 
-from devices.simulator.ui import PhoneUI  # noqa: E402
+from phonesim.ui import PhoneUI  # noqa: E402
 
 from .helpers import FakeClock, FakeFS  # noqa: E402
 

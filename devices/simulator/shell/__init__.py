@@ -1,6 +1,0 @@
-"""The simulated phone's shell. Importing the command modules fills the command table."""
-
-from devices.simulator.shell import android, coreutils  # noqa: F401  (registers commands)
-from devices.simulator.shell.interp import Result, Session
-
-__all__ = ["Result", "Session"]
