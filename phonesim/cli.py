@@ -49,11 +49,18 @@ def add_phone_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def start_phones(
-    farm: Farm, count: int, base_port: int | None, model: str, unauthorized: int = 0
+    farm: Farm,
+    count: int,
+    base_port: int | None,
+    model: str,
+    unauthorized: int = 0,
+    strict: bool | None = None,
 ) -> list[Phone]:
     """``count`` phones on ``farm``; the first ``unauthorized`` of them refuse USB debugging.
-    Raises OSError when a requested port is taken."""
-    phones = farm.start(count, base_port, model=model)
+    ``strict`` None: the Phone default ($PHONESIM_STRICT). Raises OSError when a requested port
+    is taken."""
+    options = {} if strict is None else {"strict": strict}
+    phones = farm.start(count, base_port, model=model, **options)
     for phone in phones[:unauthorized]:
         phone.unauthorized = True
     return phones
@@ -125,6 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only listen: connect them yourself with `adb connect 127.0.0.1:PORT`",
     )
+    parser.add_argument(
+        "--lenient",
+        action="store_true",
+        help="phones accept what the simulator accepted before its honesty rules (`am --eua`, "
+        "non-ASCII `input text`, plain `uiautomator dump` on video feeds); default: "
+        "$PHONESIM_STRICT, strict unless it is 0",
+    )
     return parser
 
 
@@ -159,7 +173,12 @@ def main(argv: Sequence[str] | None = None, stop: threading.Event | None = None)
         with Farm() as farm:
             try:
                 phones = start_phones(
-                    farm, args.count, args.base_port, args.model, args.unauthorized
+                    farm,
+                    args.count,
+                    args.base_port,
+                    args.model,
+                    args.unauthorized,
+                    strict=False if args.lenient else None,
                 )
             except OSError as exc:
                 print(f"cannot listen on the requested ports: {exc}", file=sys.stderr)

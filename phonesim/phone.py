@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
 import threading
 import time
@@ -14,9 +15,11 @@ from dataclasses import dataclass, field
 
 from phonesim import services
 from phonesim.fs import FileSystem
+from phonesim.keyboards import LATIN_IME, InputMethods
 from phonesim.media import MediaStore
 from phonesim.models import DEFAULT_MODEL, lookup
 from phonesim.transport import Handler, Transport
+from phonesim.u2server import U2Server
 from phonesim.ui import PhoneUI
 
 log = logging.getLogger(__name__)
@@ -25,6 +28,15 @@ LOOPBACK = "127.0.0.1"
 # The adb server probes these as emulators; a phone listening there would show up twice.
 EMULATOR_PORTS = range(5555, 5586)
 DEFAULT_FEATURES = ("shell_v2",)
+KEY_POWER, KEY_SLEEP, KEY_WAKEUP = 26, 223, 224
+
+
+def strict_default() -> bool:
+    """Phones are as strict as a real Android unless PHONESIM_STRICT=0 (see Phone.strict)."""
+    value = os.environ.get("PHONESIM_STRICT", "1").strip().lower()
+    if value not in ("0", "1", "true", "false", "yes", "no", "on", "off", ""):
+        raise ValueError(f"PHONESIM_STRICT must be 0 or 1, not {value!r}")
+    return value not in ("0", "false", "no", "off")
 
 
 @dataclass
@@ -33,6 +45,15 @@ class Faults:
 
     delay: float = 0.0  # seconds added before each matching shell command
     slow_commands: frozenset[str] | None = None  # None: every command
+    # Commands this ROM lacks: `/system/bin/sh: NAME: not found` (e.g. {"app_process"}).
+    missing_commands: frozenset[str] = frozenset()
+    # The uiautomator2 server: seconds from app_process to its port answering /ping …
+    u2_start_delay: float = 0.0
+    # … or the message app_process prints before it exits 1 instead of serving.
+    u2_launch_error: str | None = None
+    # Another UiAutomation client (a stale uiautomator, Appium) holds the slot: the u2 server and
+    # plain `uiautomator dump` both fail with "UiAutomationService … already registered!".
+    foreign_ui_automation: bool = False
 
     def delay_for(self, command: str) -> float:
         if self.slow_commands is None or command in self.slow_commands:
@@ -60,6 +81,13 @@ class Phone:
     installed: dict[str, str] | None = None
     host: str = LOOPBACK
     faults: Faults = field(default_factory=Faults)
+    # As strict as a real Android (spec simulator.md, honesty rule 9): `am` rejects unknown
+    # options, `input text` types ASCII only, `uiautomator dump` fails on animating screens, an
+    # IME broadcast needs that IME selected. False: the simulator's older, lenient behaviour.
+    strict: bool = field(default_factory=strict_default)
+    # How long plain `uiautomator dump` waits for an animating screen to settle before it gives
+    # up. A phone waits up to 10 s (waitForIdle(1000, 10000)); shorter here keeps tests fast.
+    idle_timeout: float = 2.0
 
     def __post_init__(self) -> None:
         if self.port in EMULATOR_PORTS:
@@ -82,8 +110,17 @@ class Phone:
         self.media = MediaStore()
         self.settings: dict[tuple[str, str], str] = {
             ("system", "screen_brightness"): "128",
-            ("secure", "default_input_method"): "com.google.android.inputmethod.latin/.LatinIME",
+            ("secure", "default_input_method"): LATIN_IME,
+            ("secure", "enabled_input_methods"): LATIN_IME,
         }
+        self.ime = InputMethods(self)
+        self.u2 = U2Server(self)
+        self.clipboard: str | None = None  # ClipboardManager's primary clip (text)
+        self.screen_on = True
+        # Who holds the one UiAutomation connection (uiautomator2, a plain dump), if anyone.
+        self.ui_automation: str | None = None
+        # Device-side TCP ports with a simulated server listening: port -> stream handler.
+        self.tcp_ports: dict[int, Handler] = {}
         self.battery = {
             "level": 50 + rng.randint(0, 50),
             "status": 2,
@@ -170,7 +207,13 @@ class Phone:
 
     def slow_down(self, seconds: float, commands: Iterable[str] | None = None) -> None:
         """Delay shell commands (all, or only the named ones); 0 switches it off."""
-        self.faults = Faults(seconds, frozenset(commands) if commands is not None else None)
+        self.faults.delay = seconds
+        self.faults.slow_commands = frozenset(commands) if commands is not None else None
+
+    def kill_u2_server(self) -> None:
+        """The uiautomator2 server process dies (low-memory killer, a crash): its port closes
+        until something launches it again."""
+        self._call(self.u2.kill())
 
     async def _drop_connections(self) -> None:
         for transport in list(self._transports):
@@ -187,6 +230,22 @@ class Phone:
         asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=10)
 
     # -- shell helpers -------------------------------------------------------------------------
+
+    def ui_automation_holder(self) -> str | None:
+        """Who has UiAutomation registered (only one client may), or None."""
+        if self.faults.foreign_ui_automation:
+            return "another uiautomator"
+        return self.ui_automation
+
+    def press_key(self, code: int | str) -> None:
+        """A key event: POWER / WAKEUP / SLEEP switch the screen, the rest go to the apps."""
+        key = self.ui._keycode(code)
+        if key == KEY_POWER:
+            self.screen_on = not self.screen_on
+        elif key in (KEY_WAKEUP, KEY_SLEEP):
+            self.screen_on = key == KEY_WAKEUP
+        else:
+            self.ui.keyevent(key)
 
     def record_tap(self, x: int, y: int) -> None:
         """Note which element a tap hit (deepest node whose bounds contain the point)."""

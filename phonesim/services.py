@@ -1,4 +1,5 @@
-"""Device services behind OPEN: legacy ``shell:``, ``shell,v2…:``, ``exec:`` and ``sync:``."""
+"""Device services behind OPEN: legacy ``shell:``, ``shell,v2…:``, ``exec:``, ``sync:`` and
+``tcp:<port>`` (streams to servers running on the phone, e.g. the uiautomator2 server)."""
 
 from __future__ import annotations
 
@@ -29,13 +30,26 @@ def resolve(phone: Phone, service: str) -> Handler | None:
         return partial(shell_legacy, phone=phone, command=service[5:])
     if service == "sync:":
         return partial(sync, phone=phone)
+    if service.startswith("tcp:"):
+        return _tcp(phone, service[4:])
     return None
+
+
+def _tcp(phone: Phone, address: str) -> Handler | None:
+    """A stream to a device-side TCP port (`tcp:<port>`, `tcp:<host>:<port>`), like adbd's
+    socket connect: refused (CLSE) when no simulated process listens there."""
+    host, _, port = address.rpartition(":")
+    if host not in ("", "localhost", "127.0.0.1") or not port.isdigit():
+        return None
+    return phone.tcp_ports.get(int(port))
 
 
 async def shell_legacy(stream: Stream, *, phone: Phone, command: str) -> None:
     session = Session(phone)
     if command.strip():
-        result = await session.run(command)
+        # Output streams as commands produce it: a server started this way (app_process) shows
+        # its log lines while it runs, and the stream only closes when it exits.
+        result = await session.run(command, live=lambda _fd, data: stream.write(data))
         await stream.write(result.output)
         return
     await _interactive(stream, session, lambda data: stream.write(data))
@@ -46,7 +60,7 @@ async def shell_v2(stream: Stream, *, phone: Phone, command: str) -> None:
     if not command.strip():
         await _interactive_v2(stream, session)
         return
-    result = await session.run(command)
+    result = await session.run(command, live=lambda fd, data: stream.write(_packet(fd, data)))
     out = b"".join(_packet(fd, data) for fd, data in result.chunks if data)
     await stream.write(out + _packet(EXIT, bytes([result.code & 0xFF])))
 

@@ -3,11 +3,16 @@ content, settings). Per-phone state lives on the Phone; screens and apps live in
 
 from __future__ import annotations
 
+import asyncio
 import time
 from urllib.parse import unquote, urlparse
 
+from phonesim import intents
+from phonesim.apk import ApkError, read_manifest
+from phonesim.keyboards import LATIN_IME
 from phonesim.shell import dumpsys as D
 from phonesim.shell.registry import Context, command
+from phonesim.u2server import already_registered
 
 SYSTEM_PREFIXES = ("android", "com.android.", "com.google.android.")
 MEDIA_SCAN = "android.intent.action.MEDIA_SCANNER_SCAN_FILE"
@@ -91,15 +96,33 @@ def pm(ctx: Context) -> int:
         if installed.pop(args[-1], None) is None:
             ctx.out("Failure [DELETE_FAILED_INTERNAL_ERROR]\n")
             return 1
+        if ctx.phone.ime.current not in ctx.phone.ime.available():
+            ctx.phone.ime.select(LATIN_IME)  # its keyboard is gone: back to the default one
         ctx.out("Success\n")
         return 0
     if sub == "install":
-        if not ctx.fs.exists(ctx.path(args[-1])):
-            ctx.out(f"Failure [INSTALL_FAILED_INVALID_URI: {args[-1]}]\n")
-            return 1
-        ctx.out("Success\n")  # the simulator cannot parse APKs; nothing new gets installed
-        return 0
+        return _pm_install(ctx, args[-1] if len(args) > 1 else "")
     return ctx.fail(f"Unknown command: {sub}", 255)
+
+
+def _pm_install(ctx: Context, arg: str) -> int:
+    """Install an APK file: the package, version and input methods its manifest declares."""
+    path = ctx.path(arg) if arg else ""
+    if not path or not ctx.fs.exists(path) or ctx.fs.isdir(path):
+        ctx.out(f"Failure [INSTALL_FAILED_INVALID_URI: {arg}]\n")
+        return 1
+    try:
+        manifest = read_manifest(ctx.fs.read(path))
+    except ApkError as exc:
+        if not ctx.phone.strict:
+            ctx.out("Success\n")  # the old simulator accepted any file and installed nothing
+            return 0
+        ctx.out(f"Failure [INSTALL_PARSE_FAILED_NOT_APK: Failed to parse {path}: {exc}]\n")
+        return 1
+    ctx.phone.ui.installed_packages[manifest.package] = manifest.version_name
+    ctx.phone.ime.installed(manifest.package, manifest.input_methods)
+    ctx.out("Success\n")
+    return 0
 
 
 def _pm_list(ctx: Context, args: list[str], installed: dict[str, str]) -> int:
@@ -118,40 +141,26 @@ def _pm_list(ctx: Context, args: list[str], installed: dict[str, str]) -> int:
 
 
 @command("cmd")
-def cmd(ctx: Context) -> int:
-    # `cmd package …` and friends are the modern spelling of pm/am/input/wm.
-    aliases = {"package": pm, "activity": am, "input": input_, "window": wm}
-    fn = aliases.get(ctx.args[1] if len(ctx.args) > 1 else "")
+async def cmd(ctx: Context) -> int:
+    # `cmd package …` and friends are the modern spelling of pm/am/input/wm/ime/settings.
+    aliases = {
+        "package": pm,
+        "activity": am,
+        "input": input_,
+        "window": wm,
+        "input_method": ime,
+        "settings": settings,
+    }
+    service = ctx.args[1] if len(ctx.args) > 1 else ""
+    fn = aliases.get(service)
     if fn is None:
-        return ctx.fail(f"cmd: Can't find service: {ctx.args[1:2]}", 20)
-    ctx.args = [ctx.args[1], *ctx.args[2:]]
-    return fn(ctx)
+        return ctx.fail(f"cmd: Can't find service: {service}", 20)
+    ctx.args = [service, *ctx.args[2:]]
+    result = fn(ctx)
+    return (await result) if asyncio.iscoroutine(result) else result
 
 
 # -- am / monkey -----------------------------------------------------------------------------
-
-
-def _intent_options(args: list[str]) -> tuple[dict[str, str], dict[str, str]]:
-    """Parse `-a/-d/-n/-p/-c` and `--es/--ei/--ez k v` extras (value flags like -W are skipped)."""
-    opts: dict[str, str] = {}
-    extras: dict[str, str] = {}
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg in ("--es", "--ei", "--ez", "--el", "--ef", "--eu", "--eua", "-e") and i + 2 < len(
-            args
-        ):
-            extras[args[i + 1]] = args[i + 2]
-            i += 3
-        elif arg in ("-a", "-d", "-n", "-p", "-c", "-t", "-f", "--user") and i + 1 < len(args):
-            opts[arg] = args[i + 1]
-            i += 2
-        elif not arg.startswith("-") and "-n" not in opts and "/" in arg:
-            opts["-n"] = arg
-            i += 1
-        else:
-            i += 1
-    return opts, extras
 
 
 @command("am")
@@ -162,65 +171,82 @@ def am(ctx: Context) -> int:
     if sub == "force-stop" and len(args) > 1:
         ui.force_stop(args[-1])
         return 0
-    if sub in ("start", "start-activity"):
-        return _am_start(ctx, args[1:])
-    if sub == "broadcast":
-        return _am_broadcast(ctx, args[1:])
-    return ctx.fail(f"Error: Unknown command: {sub}", 255)
+    if sub in ("start", "start-activity", "broadcast"):
+        kind = "broadcast" if sub == "broadcast" else "start"
+        try:
+            intent = intents.parse(args[1:], kind, strict=ctx.phone.strict)
+        except intents.IntentError as exc:
+            return _am_exception(ctx, sub, exc)
+        return _am_broadcast(ctx, intent) if kind == "broadcast" else _am_start(ctx, intent)
+    return ctx.fail(f"Unknown command: {sub}", 255)
+
+
+def _am_exception(ctx: Context, sub: str, exc: Exception) -> int:
+    """What `am` (a ShellCommand) prints when makeIntent throws; its exit status is 255."""
+    ctx.err(
+        f"\nException occurred while executing '{sub}':\n"
+        f"java.lang.IllegalArgumentException: {exc}\n"
+        "\tat android.content.Intent.parseCommandArgs(Intent.java:12353)\n"
+        "\tat com.android.server.am.ActivityManagerShellCommand.makeIntent"
+        "(ActivityManagerShellCommand.java:446)\n"
+        "\tat android.os.BasicShellCommandHandler.exec(BasicShellCommandHandler.java:97)\n"
+    )
+    return 255
 
 
 SEND_ACTIONS = ("android.intent.action.SEND", "android.intent.action.SEND_MULTIPLE")
 STREAM = "android.intent.extra.STREAM"
 
 
-def _am_start(ctx: Context, args: list[str]) -> int:
-    opts, extras = _intent_options(args)
+def _am_start(ctx: Context, intent: intents.Intent) -> int:
     ui = ctx.phone.ui
-    if opts.get("-a") in SEND_ACTIONS:
-        return _am_share(ctx, opts, extras)
-    if "-S" in args and "-n" in opts:
-        ui.force_stop(opts["-n"].split("/")[0])
-    if "-d" in opts:
-        ctx.out(f"Starting: Intent {{ act={opts.get('-a', '')} dat={opts['-d']} }}\n")
-        ui.open_url(opts["-d"], opts.get("-p"))
+    if intent.action in SEND_ACTIONS:
+        return _am_share(ctx, intent)
+    package, _, activity = intent.component.partition("/")
+    if "-S" in intent.options and package:
+        ui.force_stop(package)
+    ctx.out(f"Starting: {intent.describe()}\n")
+    if intent.data:
+        ui.open_url(intent.data, intent.package or package or None)
         return 0
-    component = opts.get("-n", "")
-    package, _, activity = component.partition("/")
     if activity.startswith("."):
         activity = package + activity
-    ctx.out(f"Starting: Intent {{ cmp={component} }}\n")
     if not package or not ui.start_app(package, activity or None):
-        ctx.err(f"Error type 3\nError: Activity class {{{component}}} does not exist.\n")
+        ctx.err(f"Error type 3\nError: Activity class {{{intent.component}}} does not exist.\n")
         return 1
     return 0
 
 
-def _am_share(ctx: Context, opts: dict[str, str], extras: dict[str, str]) -> int:
-    """Share files to an app (ACTION_SEND / SEND_MULTIPLE with `--eu`/`--eua` STREAM uris)."""
-    uris = [u for u in extras.get(STREAM, "").split(",") if u]
+def _am_share(ctx: Context, intent: intents.Intent) -> int:
+    """Share files to an app: ACTION_SEND with `--eu STREAM <uri>`. `am` cannot put a Uri list
+    in an intent, so a strict SEND_MULTIPLE reaches the app without media: it just opens."""
+    ui = ctx.phone.ui
+    uris = intent.uris(STREAM)
+    if not ctx.phone.strict:
+        uris = [u for uri in uris for u in uri.split(",") if u]  # the old --eu "a,b" leniency
     paths = [unquote(urlparse(uri).path) for uri in uris]
-    ctx.out(f"Starting: Intent {{ act={opts['-a']} typ={opts.get('-t', '')} }}\n")
-    if not paths or not ctx.phone.ui.share_media(opts.get("-p", ""), paths):
+    ctx.out(f"Starting: {intent.describe()}\n")
+    package = intent.package or intent.component.partition("/")[0]
+    if package in ui.installed_packages and not paths:
+        ui.start_app(package, None)  # no media came through: the app shows its home screen
+        return 0
+    if not paths or not ui.share_media(package, paths):
         ctx.err("Error: Activity not started, unable to resolve Intent\n")
         return 1
     return 0
 
 
-def _am_broadcast(ctx: Context, args: list[str]) -> int:
-    opts, extras = _intent_options(args)
-    action = opts.get("-a", "")
-    data = opts.get("-d", "")
-    ctx.out(
-        f"Broadcasting: Intent {{ act={action}{' dat=' + data if data else ''} flg=0x400000 }}\n"
-    )
-    if action == MEDIA_SCAN and data:
-        media_scan(ctx, unquote(urlparse(data).path))
-        ctx.out("Broadcast completed: result=0\n")
-        return 0
-    reply = ctx.phone.ui.broadcast(action, extras)
-    ctx.out(reply if reply else "Broadcast completed: result=0\n")
-    if reply and not reply.endswith("\n"):
-        ctx.out("\n")
+def _am_broadcast(ctx: Context, intent: intents.Intent) -> int:
+    dat = f" dat={intent.data}" if intent.data else ""
+    has = " (has extras)" if intent.extras else ""
+    ctx.out(f"Broadcasting: Intent {{ act={intent.action}{dat} flg=0x400000{has} }}\n")
+    if intent.action == MEDIA_SCAN and intent.data:
+        # Deprecated since Android 10 but still delivered to the media scanner.
+        media_scan(ctx, unquote(urlparse(intent.data).path))
+        reply = "Broadcast completed: result=0"
+    else:
+        reply = ctx.phone.ime.deliver(intent).line()
+    ctx.out(reply + "\n")
     return 0
 
 
@@ -277,11 +303,16 @@ def input_(ctx: Context) -> int:
         elif sub == "text" and rest:
             # Android's `input text` turns %s into a space; shell quoting is already undone.
             text = rest[0].replace("%s", " ")
+            if ctx.phone.strict and not all(" " <= ch <= "~" for ch in text):
+                # Only what the virtual keyboard's key map can type: with anything else the
+                # `input` process dies and nothing is typed (research real-app-ui.md §4.3).
+                ctx.err("Killed\n")
+                return 137
             ctx.phone.typed.append(text)
             ui.input_text(text)
         elif sub == "keyevent" and rest:
             for code in (c for c in rest if not c.startswith("--")):
-                ui.keyevent(int(code) if code.isdigit() else code)
+                ctx.phone.press_key(int(code) if code.isdigit() else code)
         else:
             return ctx.fail(f"Error: Unknown command: {sub}\nUsage: input [<source>] <command>", 1)
     except ValueError:
@@ -304,14 +335,29 @@ def screencap(ctx: Context) -> int:
 
 
 @command("uiautomator")
-def uiautomator(ctx: Context) -> int:
+async def uiautomator(ctx: Context) -> int:
     args = ctx.args[1:]
     if args[:1] != ["dump"]:
         ctx.out("Usage: uiautomator <subcommand> [options]\n\n  dump [--compressed] [file]\n")
         return 1
+    phone = ctx.phone
+    if phone.ui_automation_holder() is not None:
+        # Only one UiAutomation client at a time: not while the uiautomator2 server runs.
+        ctx.err(already_registered(phone))
+        return 1
+    if phone.strict and phone.ui.animating():
+        # waitForIdle(1000 ms idle, 10 s): a playing video never lets the screen go idle.
+        phone.ui_automation = "uiautomator dump"
+        try:
+            await asyncio.sleep(phone.idle_timeout)
+        finally:
+            phone.ui_automation = None
+        if phone.ui.animating():
+            ctx.out("ERROR: could not get idle state.\n")
+            return 0
     operands = [a for a in args[1:] if not a.startswith("-")]
     target = operands[0] if operands else "/sdcard/window_dump.xml"
-    xml = ctx.phone.ui.dump_xml()
+    xml = phone.ui.dump_xml()
     if target == "/dev/tty":
         ctx.out(xml)
     else:
@@ -324,22 +370,6 @@ def uiautomator(ctx: Context) -> int:
 
 
 # -- content, settings, misc -----------------------------------------------------------------
-
-
-@command("content")
-def content(ctx: Context) -> int:
-    args = ctx.args[1:]
-    if args[:1] != ["query"] or "--uri" not in args:
-        return ctx.fail("usage: content query --uri <URI> [--projection a:b] [--where …]")
-    uri = args[args.index("--uri") + 1]
-    projection = args[args.index("--projection") + 1].split(":") if "--projection" in args else []
-    rows = ctx.phone.media.query(uri)
-    if not rows:
-        ctx.out("No result found.\n")
-    for n, row in enumerate(rows):
-        cols = [(k, row[k]) for k in projection if k in row] if projection else list(row.items())
-        ctx.out(f"Row: {n} " + ", ".join(f"{k}={v}" for k, v in cols) + "\n")
-    return 0
 
 
 @command("settings")
@@ -359,16 +389,31 @@ def settings(ctx: Context) -> int:
 
 @command("ime")
 def ime(ctx: Context) -> int:
-    args = ctx.args[1:]
-    if args[:1] == ["set"] and len(args) > 1:
-        ctx.phone.settings[("secure", "default_input_method")] = args[1]
-        ctx.out(f"Input method {args[1]} selected for user #0\n")
-    elif args[:1] in (["enable"], ["disable"]) and len(args) > 1:
-        ctx.out(
-            f"Input method {args[1]}: {'now' if args[0] == 'enable' else 'no longer'} enabled\n"
-        )
-    elif args[:1] == ["list"]:
-        ctx.out("com.android.adbkeyboard/.AdbIME\ncom.google.android.inputmethod.latin/.LatinIME\n")
+    """The InputMethodManager shell command (`ime` = `cmd input_method`)."""
+    args, methods = ctx.args[1:], ctx.phone.ime
+    sub, target = (args[0] if args else ""), (args[-1] if len(args) > 1 else "")
+    if sub == "list":
+        listed = methods.available() if "-a" in args else methods.enabled
+        if "-s" in args:
+            ctx.out("".join(f"{m}\n" for m in listed))
+        else:
+            ctx.out("".join(f"{m}:\n  mId={m} mSettingsActivityName=null\n" for m in listed))
+    elif sub in ("enable", "disable") and target:
+        if target not in methods.available():
+            return ctx.fail(f"Unknown input method {target} cannot be {sub}d for user #0", 0)
+        was = methods.enable(target, sub == "enable")
+        done = "already " if was == (sub == "enable") else "now "
+        ctx.out(f"Input method {target}: {done}{sub}d for user #0\n")
+    elif sub == "set" and target:
+        if target not in methods.available():
+            return ctx.fail(f"Unknown input method {target} cannot be selected for user #0", 0)
+        methods.select(target)
+        ctx.out(f"Input method {target} selected for user #0\n")
+    elif sub == "reset":
+        methods.select(LATIN_IME)
+        ctx.out(f"Reset current and enabled IMEs for user #0\n  Selected: {LATIN_IME}\n")
+    else:
+        return ctx.fail(f"Unknown command: {sub}", 255)
     return 0
 
 

@@ -69,9 +69,10 @@ def display(phone: Phone, _args: list[str]) -> str:
 
 
 def power(phone: Phone, _args: list[str]) -> str:
+    awake = "Awake" if phone.screen_on else "Asleep"
     return (
         "POWER MANAGER (dumpsys power)\n"
-        "  mWakefulness=Awake\n  mHoldingDisplaySuspendBlocker=true\n"
+        f"  mWakefulness={awake}\n  mHoldingDisplaySuspendBlocker={str(phone.screen_on).lower()}\n"
     )
 
 

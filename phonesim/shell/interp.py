@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import posixpath
+import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,6 +18,8 @@ if TYPE_CHECKING:
 
 _GLOB_CHARS = set("*?[")
 SH = "/system/bin/sh"
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+Writer = Callable[[int, bytes], Awaitable[None]]
 
 
 @dataclass
@@ -52,9 +56,16 @@ class Session:
             "ANDROID_ROOT": "/system",
             "USER": "shell",
         }
+        self._sink: list[tuple[int, bytes]] = []
+        self._sent = 0
+        self._live: Writer | None = None
 
-    async def run(self, line: str, stdin: bytes = b"") -> Result:
+    async def run(self, line: str, stdin: bytes = b"", live: Writer | None = None) -> Result:
+        """Run a command line. With ``live`` (the adb stream's writer) a long-running command
+        can stream its output while it runs (Context.stream); the Result then holds only what
+        was not sent yet."""
         chunks: list[tuple[int, bytes]] = []
+        self._sink, self._sent, self._live = chunks, 0, live
         try:
             pipelines = P.parse(line)
         except P.ParseError as exc:
@@ -70,13 +81,26 @@ class Session:
                 self.status = await self._pipeline(pipeline, stdin, chunks)
         except ExitShell as exc:
             self.status = exc.code
-        return Result(chunks, self.status)
+        return Result(chunks[self._sent :], self.status)
+
+    async def flush(self, ctx: Context) -> None:
+        """Send what the line printed so far, then ``ctx``'s own output (see Context.stream)."""
+        if self._live is None:
+            return
+        await self._send(self._sink[self._sent :] + ctx.chunks)
+        ctx.chunks.clear()
+
+    async def _send(self, chunks: list[tuple[int, bytes]]) -> None:
+        self._sent = len(self._sink)
+        for fd, data in chunks:
+            if data and self._live is not None:
+                await self._live(fd, data)
 
     async def _pipeline(self, pipeline: P.Pipeline, stdin: bytes, sink: list) -> int:
         code = 0
         for i, cmd in enumerate(pipeline.commands):
             last = i == len(pipeline.commands) - 1
-            chunks, code = await self._command(cmd, stdin)
+            chunks, code = await self._command(cmd, stdin, live=last)
             if last:
                 sink.extend(chunks)
             else:
@@ -84,7 +108,7 @@ class Session:
                 sink.extend((fd, d) for fd, d in chunks if fd == STDERR)
         return code
 
-    async def _command(self, cmd: P.Command, stdin: bytes) -> tuple[list, int]:
+    async def _command(self, cmd: P.Command, stdin: bytes, live: bool = False) -> tuple[list, int]:
         args = [a for w in cmd.words for a in self.expand(w)]
         for r in cmd.redirects:
             if r.op == "<":
@@ -92,15 +116,23 @@ class Session:
                     stdin = self.phone.fs.read(self._target(r))
                 except OSError as exc:
                     return [(STDERR, f"{SH}: {self._target(r)}: {exc.strerror}\n".encode())], 1
+        env = {}
+        while args and _ASSIGNMENT.match(args[0]):
+            name, _, value = args.pop(0).partition("=")
+            env[name] = value
         if not args:
+            self.env.update(env)  # a bare assignment sets a shell variable
             return [], 0
-        ctx = Context(self.phone, self, args, stdin)
+        ctx = Context(self.phone, self, args, stdin, env=env)
+        ctx.live = live and not cmd.redirects and self._live is not None
         code = await self._invoke(ctx)
         return self._redirect(ctx.chunks, cmd.redirects), code
 
     async def _invoke(self, ctx: Context) -> int:
         name = posixpath.basename(ctx.args[0])
         fn = COMMANDS.get(name)
+        if name in self.phone.faults.missing_commands:
+            fn = None  # e.g. a ROM without app_process in its PATH
         if fn is None:
             ctx.err(f"{SH}: {ctx.args[0]}: not found\n")
             return 127

@@ -30,9 +30,21 @@ class Context:
     args: list[str]
     stdin: bytes = b""
     chunks: list[tuple[int, bytes]] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)  # `VAR=value cmd` prefixes, over the shell's
+    live: bool = False  # output goes straight to the adb stream (not piped or redirected)
 
     def out(self, data: str | bytes) -> None:
         self.chunks.append((STDOUT, data.encode() if isinstance(data, str) else data))
+
+    async def stream(self, data: str | bytes, fd: int = STDOUT) -> None:
+        """Output a long-running command shows while it runs (e.g. a server's log lines): sent
+        to the adb stream at once when nothing captures it, else kept like out()."""
+        self.chunks.append((fd, data.encode() if isinstance(data, str) else data))
+        if self.live:
+            await self.session.flush(self)
+
+    def getenv(self, name: str) -> str:
+        return self.env.get(name, self.session.env.get(name, ""))
 
     def err(self, data: str | bytes) -> None:
         self.chunks.append((STDERR, data.encode() if isinstance(data, str) else data))

@@ -79,7 +79,14 @@ class Ctx:
 
         flags = FOCUSED if screen.focus == name else 0
         return Node(
-            EDIT, b, rid=self.id(name), text=value or hint, flags=flags, on_tap=focus, fill=-3
+            EDIT,
+            b,
+            rid=self.id(name),
+            text=value or hint,
+            flags=flags,
+            on_tap=focus,
+            fill=-3,
+            hint=hint,
         )
 
     def screen_root(self, *kids: Node, fill: int = WHITE, id: str = "") -> Node:

@@ -70,6 +70,7 @@ class Node:
         "on_long",
         "on_scroll",
         "fill",
+        "hint",
     )
 
     def __init__(
@@ -86,6 +87,7 @@ class Node:
         on_long: Action | None = None,
         on_scroll: Callable[[str], None] | None = None,
         fill: int = -1,
+        hint: str = "",
     ) -> None:
         self.cls = cls
         self.bounds = bounds
@@ -105,6 +107,7 @@ class Node:
         self.on_long = on_long
         self.on_scroll = on_scroll
         self.fill = fill
+        self.hint = hint  # an EditText's hint; only the uiautomator2 dump shows it (API 26+)
 
     def has(self, flag: int) -> bool:
         return bool(self.flags & flag)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import contextlib
 import functools
 import hashlib
 import random
@@ -19,11 +16,12 @@ from .instagram import Instagram
 from .launcher import LAUNCHER_ACTIVITY, LAUNCHER_PKG, Launcher, SystemApp
 from .nodes import CLICKABLE, DISABLED, LONG_CLICKABLE, SCROLLABLE, Node, hit_test, to_xml
 from .state import AppData, Faults, Media, Outcomes, Tap
+from .system import SYSTEMUI, navigation_bar, status_bar
 from .tiktok import TikTok
+from .u2dump import to_u2_xml
 
 TIKTOK = "com.zhiliaoapp.musically"
 INSTAGRAM = "com.instagram.android"
-IME = "com.android.adbkeyboard"
 FAMILIES = {TIKTOK: "tiktok", "com.ss.android.ugc.trill": "tiktok", INSTAGRAM: "instagram"}
 DEFAULT_INSTALLED = {
     TIKTOK: "40.1.4",
@@ -47,6 +45,9 @@ KEYCODES = {
     "APP_SWITCH": 187,
     "MENU": 82,
     "ESCAPE": 111,
+    "POWER": 26,
+    "SLEEP": 223,
+    "WAKEUP": 224,
 }
 
 
@@ -384,33 +385,73 @@ class PhoneUI:
             return 29 + ord(name) - ord("A")
         return KEYCODES.get(name, -1)
 
-    @_locked
-    def broadcast(self, action: str, extras: dict[str, str]) -> str:
-        """`am broadcast`; ADB Keyboard actions type into the focused field when it is
-        installed. The output is the same either way, as on a phone."""
-        if IME in self.installed_packages and self._fg is not None:
-            self._tick()
-            self._ime(action, extras)
-            self._sync()
-        has = " (has extras)" if extras else ""
-        return f"Broadcasting: Intent {{ act={action} flg=0x400000{has} }}\n" + (
-            "Broadcast completed: result=0"
-        )
-
-    def _ime(self, action: str, extras: dict[str, str]) -> None:
+    # -- an input method's input connection (the keyboards in phonesim/keyboards.py) ---------------
+    def _input_target(self) -> App | None:
+        """The app whose focused field an IME is bound to, if any: a dialog over the app takes
+        the focus away, and without a focused field there is no input connection."""
+        if self._fg is None:
+            return None
         app = self._foreground()
-        msg = extras.get("msg", "")
-        if action == "ADB_INPUT_TEXT":
-            app.type_text(msg)
-        elif action == "ADB_INPUT_B64":
-            with contextlib.suppress(binascii.Error, UnicodeDecodeError):
-                app.type_text(base64.b64decode(msg).decode("utf-8"))
-        elif action == "ADB_CLEAR_TEXT":
-            app.clear_text()
-        elif action in ("ADB_INPUT_CODE", "ADB_EDITOR_CODE"):
-            code = extras.get("code", "")
-            if code.isdigit() and int(code) in (66, 6, 4):  # ENTER / IME_ACTION_DONE / SEND
-                app.enter()
+        if app.popup is not None or not app.stack or app.top.focus is None:
+            return None
+        return app
+
+    def _edit(self, change: Callable[[App], None]) -> bool:
+        self._tick()
+        app = self._input_target()
+        if app is not None:
+            change(app)
+            self._sync()
+        return app is not None
+
+    @_locked
+    def has_input_connection(self) -> bool:
+        return self._input_target() is not None
+
+    @_locked
+    def commit_text(self, text: str) -> bool:
+        """InputConnection.commitText: any Unicode lands in the focused field as it is (what an
+        IME broadcast or a clipboard paste does). False when no field has the input focus."""
+        return self._edit(lambda app: app.type_text(text))
+
+    @_locked
+    def clear_field(self) -> bool:
+        """Select-all + delete in the focused field."""
+        return self._edit(lambda app: app.clear_text())
+
+    @_locked
+    def editor_action(self) -> bool:
+        """The IME's action key (search / send / done …) on the focused field."""
+        return self._edit(lambda app: app.enter())
+
+    # -- what the uiautomator2 server sees ----------------------------------------------------
+    @_locked
+    def windows(self) -> list[tuple[str, Node]]:
+        """(package, root) of every window on screen: the active one first, then the status and
+        navigation bars. Each call is an observation, like a dump (uploads advance)."""
+        self._tick()
+        package, root = self._build()
+        w, h = self.screen
+        labels = (self.t("back"), self.t("home"), self.t("overview"))
+        return [
+            (package, root),
+            (SYSTEMUI, status_bar(w, self.status_h)),
+            (SYSTEMUI, navigation_bar(w, h, self.nav_h, labels)),
+        ]
+
+    @_locked
+    def u2_dump_xml(self, max_depth: int = 50, active_only: bool = False) -> str:
+        """The uiautomator2 server's dumpWindowHierarchy; never waits for the screen to settle."""
+        windows = self.windows()
+        return to_u2_xml(windows[:1] if active_only else windows, max_depth)
+
+    @_locked
+    def animating(self) -> bool:
+        """A video plays in the foreground app (TikTok's feed, Reels, a video post in Instagram's
+        feed): its accessibility events never stop, so `uiautomator dump` cannot get idle."""
+        app = self._running.get(self._fg or "")
+        item = app.playing() if app is not None else None
+        return item is not None and item.kind != "photo"
 
     # -- media store ------------------------------------------------------------------------------
     @_locked

@@ -149,6 +149,7 @@ _T: dict[str, tuple[str, str]] = {
     "ig_see_all": ("See all results", "Ver todos os resultados"),
     # launcher / system apps
     "launcher_search": ("Search", "Pesquisar"),
+    "overview": ("Overview", "Visão geral"),
 }
 
 

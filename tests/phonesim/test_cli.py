@@ -9,7 +9,7 @@ import pytest
 
 from devices.adb import Adb, AdbServer
 from phonesim import Farm
-from phonesim.cli import ADB_PORT, connect, disconnect, main, parse_args
+from phonesim.cli import ADB_PORT, connect, disconnect, main, parse_args, start_phones
 from tests.phones import wait_state
 
 
@@ -28,6 +28,15 @@ def test_options_and_their_defaults(monkeypatch):
 
     monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", "5111")  # as the adb CLI reads it
     assert parse_args([]).adb_port == 5111
+
+
+def test_lenient_option_starts_lenient_phones(monkeypatch):
+    monkeypatch.delenv("PHONESIM_STRICT", raising=False)
+    assert (parse_args([]).lenient, parse_args(["--lenient"]).lenient) == (False, True)
+    with Farm() as farm:
+        (strict,) = start_phones(farm, 1, None, "Pixel 7")
+        (lenient,) = start_phones(farm, 1, None, "Pixel 7", strict=False)
+        assert (strict.strict, lenient.strict) == (True, False)
 
 
 @pytest.mark.parametrize("argv", [["--count", "0"], ["--unauthorized", "-1"], ["--count", "x"]])

@@ -1,12 +1,9 @@
-"""Text input: `input text`, key events, ADB keyboard broadcasts, media scanning."""
-
-import base64
+"""Text input: `input text`, key events, an IME's input connection, media scanning.
+(The keyboards' broadcasts are Phone-level: tests/phonesim/test_strict.py.)"""
 
 from phonesim.ui import PhoneUI
 
-from .helpers import TT, FakeFS, find, push_media, tap, text_of
-
-OUTPUT = "Broadcasting: Intent { act=ADB_INPUT_TEXT flg=0x400000 (has extras) }\n"
+from .helpers import TT, find, push_media, tap, text_of
 
 
 def _search(ui):
@@ -20,22 +17,15 @@ def test_input_text_drops_non_ascii(ui):
     assert text_of(ui, "search_edit") == "caf  ok"
 
 
-def test_unicode_via_broadcast_needs_ime():
-    without = PhoneUI(FakeFS())
-    _search(without)
-    out = without.broadcast("ADB_INPUT_TEXT", {"msg": "olá 😀"})
-    assert out == OUTPUT + "Broadcast completed: result=0"
-    assert text_of(without, "search_edit") == "Search"  # hint: nothing typed
-
-    installed = dict(without.installed_packages, **{"com.android.adbkeyboard": "2.0"})
-    ime = PhoneUI(FakeFS(), installed=installed)
-    _search(ime)
-    ime.broadcast("ADB_INPUT_TEXT", {"msg": "olá 😀"})
-    b64 = base64.b64encode(" çà".encode()).decode()
-    ime.broadcast("ADB_INPUT_B64", {"msg": b64})
-    assert text_of(ime, "search_edit") == "olá 😀 çà"
-    ime.broadcast("ADB_CLEAR_TEXT", {})
-    assert text_of(ime, "search_edit") == "Search"
+def test_an_input_connection_takes_any_unicode_into_the_focused_field(ui):
+    ui.start_app(TT)
+    assert not ui.has_input_connection() and not ui.commit_text("lost")
+    tap(ui, "search_icon")
+    assert ui.commit_text("olá 😀\nlinha")
+    assert text_of(ui, "search_edit") == "olá 😀\nlinha"
+    assert ui.clear_field() and text_of(ui, "search_edit") == "Search"
+    ui.show_popup("notification_permission")
+    assert not ui.commit_text("x")  # a dialog took the focus
 
 
 def test_keyevents_edit_text(ui):
