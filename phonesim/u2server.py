@@ -64,6 +64,7 @@ class U2Server:
         self.requests: list[str] = []  # "GET /ping", "jsonrpc deviceInfo" … in order
         self.touch: tuple[float, float, float] | None = None  # injectInputEvent DOWN (x, y, t)
         self._stop: asyncio.Event | None = None
+        self._bound: int | None = None  # the port this process serves (or will)
         self._exit_code = 0
         self._connections: set[asyncio.Task] = set()
 
@@ -84,7 +85,7 @@ class U2Server:
             return 1
         phone.ui_automation = "uiautomator2"
         self.launches += 1
-        self.running, self._exit_code = True, 0
+        self.running, self._exit_code, self._bound = True, 0, port
         self._stop = stop = asyncio.Event()
         try:
             phone.fs.mkdir(TMPDIR, parents=True)
@@ -99,26 +100,35 @@ class U2Server:
                 await stop.wait()
             return self._exit_code
         finally:
-            self._shut_down(port)
+            self._shut_down()  # also when the host hung up the shell (the task is cancelled)
+            if self._stop is stop:
+                self._stop = None
 
-    def _shut_down(self, port: int) -> None:
-        phone = self.phone
-        if phone.tcp_ports.get(port) == self.serve_connection:
+    def _shut_down(self) -> None:
+        """The process is gone: port closed, UiAutomation free, its sockets reset. Idempotent."""
+        phone, port = self.phone, self._bound
+        if port is not None and phone.tcp_ports.get(port) == self.serve_connection:
             del phone.tcp_ports[port]
         if phone.ui_automation == "uiautomator2":
             phone.ui_automation = None
-        self.port, self.running, self._stop = None, False, None
+        self.port, self.running, self._bound = None, False, None
+        current = asyncio.current_task()
         for task in list(self._connections):
-            task.cancel()  # the process is gone: its sockets are reset
+            if task is not current:
+                task.cancel()
 
     async def kill(self) -> None:
         """SIGKILL: no goodbye, the port closes, app_process exits 137."""
         self._end(KILLED)
 
     def _end(self, code: int) -> None:
-        if self._stop is not None:
+        """Stop now (nothing reaches the port after this) and let app_process exit with code."""
+        stop = self._stop
+        if stop is not None:
             self._exit_code = code
-            self._stop.set()
+            self._shut_down()
+            self._stop = None
+            stop.set()
 
     # -- HTTP (NanoHTTPD) --------------------------------------------------------------------
 
