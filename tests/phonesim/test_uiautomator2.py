@@ -15,6 +15,7 @@ import http.client
 import io
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import adbutils
@@ -45,7 +46,7 @@ def client(adb_server) -> adbutils.AdbClient:
 
 @pytest.fixture
 def phone(make_phone) -> Phone:
-    phone = make_phone()
+    phone = make_phone(strict=True)  # whatever PHONESIM_STRICT says
     phone.idle_timeout = 0.2  # plain dumps give up quickly on animating screens
     return phone
 
@@ -75,6 +76,13 @@ def http_get(client: adbutils.AdbClient, phone: Phone, path: str, port: int = 90
         return response
     finally:
         connection.close()
+
+
+def wait_until(condition, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
 
 
 def open_comments(d: u2.Device) -> None:
@@ -158,6 +166,21 @@ def test_selectors_click_and_miss(client, phone):
     assert not d(text="Nope").exists
 
 
+def test_gestures_keys_and_the_screen(client, phone):
+    d = connect(client, phone)
+    d.app_start(TIKTOK)
+    d.swipe(540, 1800, 540, 600)  # the next video …
+    d.swipe_points([(540, 1800), (540, 1200), (540, 600)], 0.2)
+    d.drag(540, 1800, 540, 600)
+    assert len(phone.ui.outcomes.watched) == 3  # … three times: each video left is recorded
+    d.press("back")
+    assert d.info["currentPackageName"] == "com.google.android.apps.nexuslauncher"
+    d.screen_off()
+    assert d.info["screenOn"] is False and "mWakefulness=Asleep" in d.shell("dumpsys power")[0]
+    d.screen_on()
+    assert d.jsonrpc.isScreenOn() is True
+
+
 def test_unknown_and_unsimulated_methods(client, phone):
     d = connect(client, phone)
     with pytest.raises(RPCUnknownError, match="-32601 method not found"):
@@ -238,8 +261,11 @@ def test_slow_start_refuses_until_the_port_opens(client, phone):
     http_get(client, phone, "/stop")
     stream = device.shell(LAUNCH, stream=True)
     try:
+        wait_until(lambda: phone.u2.running)
         with pytest.raises(adbutils.AdbError):
             http_get(client, phone, "/ping")  # started, not listening yet
+        wait_until(lambda: phone.u2.port == 9008)
+        assert http_get(client, phone, "/ping").body == b"pong"
     finally:
         stream.close()
 
