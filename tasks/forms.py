@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, time
 from pathlib import Path
 
 from django import forms
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,58 +17,6 @@ from tasks import storage
 from tasks.models import Material, Task, material_upload_to
 
 # -- task list ----------------------------------------------------------------------------------
-
-
-class TaskFilterForm(forms.Form):
-    status = forms.TypedChoiceField(
-        label=_("Status"),
-        required=False,
-        coerce=int,
-        empty_value=None,
-        choices=[("", _("any status")), *Task.Status.choices],
-    )
-    script = forms.CharField(label=_("Script"), required=False, max_length=50)
-    device = forms.CharField(
-        label=_("Phone"), required=False, help_text=_("serial or #number"), max_length=100
-    )
-    account = forms.CharField(label=_("Account"), required=False, max_length=100)
-    source = forms.ChoiceField(
-        label=_("Source"), required=False, choices=[("", _("any source")), *Task.Source.choices]
-    )
-    date_from = forms.DateField(
-        label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("Created until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-    def filter(self, tasks):
-        """Apply the valid filters to ``tasks``; invalid ones are ignored (and shown as errors)."""
-        if not self.is_valid():
-            return tasks
-        data = self.cleaned_data
-        if data["status"] is not None:
-            tasks = tasks.filter(status=data["status"])
-        if data["script"]:
-            tasks = tasks.filter(script_name=data["script"])
-        if data["device"]:
-            device = data["device"].strip()
-            by_index = Q(device__index=int(device[1:])) if device[1:].isdigit() else Q(pk=None)
-            tasks = tasks.filter(Q(serial=device) | by_index)
-        if data["account"]:
-            tasks = tasks.filter(username=data["account"].strip().lstrip("@"))
-        if data["source"]:
-            tasks = tasks.filter(source=data["source"])
-        if data["date_from"]:
-            tasks = tasks.filter(created_at__gte=_start_of(data["date_from"]))
-        if data["date_to"]:
-            tasks = tasks.filter(created_at__lt=_start_of(data["date_to"], next_day=True))
-        return tasks
-
-
-def _start_of(day, next_day: bool = False) -> datetime:
-    start = timezone.make_aware(datetime.combine(day, time.min))
-    return start + timezone.timedelta(days=1) if next_day else start
 
 
 class BulkActionForm(forms.Form):
@@ -190,18 +136,6 @@ class MaterialEditForm(forms.ModelForm):
         material.save()
         material.tags.set(tags_named(self.cleaned_data["tag_names"]))
         return material
-
-
-class MaterialFilterForm(forms.Form):
-    kind = forms.ChoiceField(
-        label=_("Kind"), required=False, choices=[("", _("all")), *Material.Kind.choices]
-    )
-    used = forms.ChoiceField(
-        label=_("Used"),
-        required=False,
-        choices=[("", _("all")), ("no", _("unused")), ("yes", _("used"))],
-    )
-    tag = forms.CharField(label=_("Tag"), required=False)
 
 
 # -- task creation ------------------------------------------------------------------------------

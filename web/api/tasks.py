@@ -24,7 +24,7 @@ from tasks.models import Material, Task
 from tasks.scripts.registry import get_script
 from web.api import task_serializers as s
 from web.api.schema import CREATE_EXAMPLE
-from web.task_filters import MaterialFilter, TaskFilter
+from web.filters import MaterialFilter, TaskFilter
 
 Status = Task.Status
 
