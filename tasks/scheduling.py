@@ -23,7 +23,6 @@ from django.utils import timezone
 from core import licensing
 from devices.models import Device
 from tasks import limits
-from tasks.limits import DAILY_LIMITED_ACTIONS, start_of_today  # noqa: F401 (re-exported)
 from tasks.models import InvalidTransition, Task
 
 log = logging.getLogger("tasks.dispatcher")

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from importlib import import_module
 
 from django.conf import settings
 from django.db import close_old_connections, connection
 
 from tasks.models import Task
 from tasks.scripts.base import Cancelled, ScriptContext, ScriptFailure
-from tasks.scripts.registry import timeout_for
+from tasks.scripts.registry import get_script, timeout_for
 
 log = logging.getLogger("tasks.worker")
 
@@ -53,14 +52,6 @@ class Heartbeat(threading.Thread):
         self._done.set()
 
 
-def runner_for(script_name: str):
-    from tasks.scripts.registry import get_script
-
-    path = get_script(script_name).runner
-    module, _, func = path.rpartition(".")
-    return getattr(import_module(module), func)
-
-
 def run_task(task_id: int) -> None:
     """Entry point enqueued by the dispatcher (``tasks.worker.run_task``)."""
     close_old_connections()
@@ -73,7 +64,7 @@ def run_task(task_id: int) -> None:
     ctx = ScriptContext(task, cancelled=heartbeat.cancelled)
     try:
         task.log("started", f"on {task.serial} ({settings.FARM_HOST})", progress=0)
-        remark = runner_for(task.script_name)(ctx)
+        remark = get_script(task.script_name).run(ctx)
         ctx.cleanup()
         task.finish(remark or "done")  # a no-op if a person stopped it or it was reaped
     except Cancelled:

@@ -167,7 +167,7 @@ else:
 # django-q2: our Task rows are the record of truth and django-q2 is only the transport, so it
 # must never re-run a task by itself (max_attempts=1) and its timeout stays below `retry`.
 TASK_TIMEOUT_MAX = env_int("TASK_TIMEOUT_MAX", 3600, minimum=10)
-# Per-script run time limits, e.g. "post=900,follow=120" (defaults in tasks/scripts/registry.py).
+# Per-script run time limits, e.g. "post=900,follow=120" (defaults: each script's time_limit).
 TASK_TIMEOUTS = env_timeouts("TASK_TIMEOUTS")
 # Each farm host consumes its own queue: phones are USB-attached, so a task must run on the host
 # that owns its phone. All hosts share the queue `name` (it is also the signing salt).
