@@ -1,6 +1,6 @@
 """Helpers for the API tests: reading envelopes, licence plans, throttle isolation.
 
-Fixtures here are re-exported by ``tests/tasks/conftest.py``; API test modules there start with
+Its fixtures are registered suite-wide by ``tests/conftest.py``; API test modules start with
 ``pytestmark = pytest.mark.usefixtures("api_cache")``. Elsewhere, call ``isolate(settings)``.
 """
 

@@ -10,8 +10,9 @@ from rest_framework.test import APIClient
 from core.models import ApiToken
 from core.roles import Role, set_role
 
-# The real adb server and simulated phones, for every test folder.
-pytest_plugins = ["tests.phones"]
+# Every shared fixture is registered here, for every test folder: the real adb server and
+# simulated phones (tests/phones.py) and the API helpers (tests/apihelp.py).
+pytest_plugins = ["tests.phones", "tests.apihelp"]
 
 PASSWORD = "correct-horse-battery"
 

@@ -9,7 +9,7 @@ from core.errors import Code, DomainError
 from core.models import AuditEntry
 from devices import actions
 from devices.models import Device
-from tests.devices.conftest import wait_state
+from tests.phones import wait_state
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from devices.adb import (
     input_text_commands,
     parse_hierarchy,
 )
-from tests.devices.conftest import connect, connect_unauthorized, wait_state
+from tests.phones import connect, connect_unauthorized, wait_state
 
 TIKTOK = "com.zhiliaoapp.musically"
 

@@ -15,7 +15,7 @@ from devices.adb import Adb, AdbServer
 from devices.models import Device
 from devices.watcher import DeviceWatcher
 from phonesim import Farm
-from tests.devices.conftest import connect, wait_state
+from tests.phones import connect, wait_state
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the watcher writes from its own threads
 
