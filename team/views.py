@@ -15,12 +15,14 @@ from core.audit import record
 from core.models import ApiToken, AuditEntry, Licence
 from core.pages import paginate, render_invalid, render_page
 from core.roles import Role, role_of, role_required, set_role
+from team import signins
 from team.access import member_for, token_for
 from team.forms import (
     AuditFilterForm,
     LicenceInstallForm,
     MemberCreateForm,
     MemberRoleForm,
+    SignInUnlockForm,
     TokenForm,
     other_active_owners,
 )
@@ -37,6 +39,7 @@ def team_context(**forms) -> dict:
         "tokens": ApiToken.objects.select_related("user")[:200],
         "create_form": forms.get("create_form") or MemberCreateForm(),
         "token_form": forms.get("token_form") or TokenForm(),
+        "locks": signins.current_locks(),
     }
 
 
@@ -133,6 +136,17 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         detail={"for": token.user.username, "prefix": token.prefix},
     )
     messages.success(request, _("Token %(prefix)s… revoked.") % {"prefix": token.prefix})
+    return redirect("team")
+
+
+@require_POST
+@role_required(Role.OWNER)
+def signin_unlock(request: HttpRequest) -> HttpResponse:
+    form = SignInUnlockForm(request.POST)
+    if form.is_valid():
+        kind, value = form.cleaned_data["kind"], form.cleaned_data["value"]
+        signins.unlock(kind, value, user=request.user, request=request)
+        messages.success(request, _("Sign-in unlocked for %(who)s.") % {"who": value})
     return redirect("team")
 
 

@@ -5,6 +5,7 @@ single-machine install (SQLite in ``var/``, django-q2 on the ORM broker, no serv
 """
 
 import socket
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -103,6 +104,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    # Sign-in attempt limits. Listed before our apps: its signal receivers must run before
+    # team.signins' (which reads what axes decided about the attempt).
+    "axes",
     # Our apps, lowest layer first (README "Code map"; `make lint` checks the layers).
     "core",
     "devices",
@@ -121,6 +125,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a sign-in that axes refused into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tikmatrix_site.urls"
@@ -209,6 +215,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# axes first: a locked-out username or address is refused before the password is hashed, so
+# a flood of guesses costs a few queries each, not a PBKDF2 run.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in limits: SIGNIN_FAILURE_LIMIT failures for one username, or from one address, lock that
+# username or address for SIGNIN_LOCKOUT_MINUTES (an owner can unlock sooner on the team page).
+AXES_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGNIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A guess while locked out neither counts nor extends the lock: refusing it costs reads only.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "team.signins.lockout_response"
+# Our audit log records sign-ins (team.signins); axes keeps only the counters it needs.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# The client's address is REMOTE_ADDR, as in the audit log (X-Forwarded-For can be forged).
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"
 LOGOUT_REDIRECT_URL = "login"
@@ -256,5 +282,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # axes logs every attempt at INFO; our audit log has them, its warnings are enough.
+        "axes": {"level": "WARNING"},
+    },
 }
