@@ -111,3 +111,44 @@ def test_per_script_timeouts_are_read_and_checked(monkeypatch):
     monkeypatch.setenv("TASK_TIMEOUTS", "post=soon")
     with pytest.raises(ImproperlyConfigured, match="TASK_TIMEOUTS"):
         env_timeouts("TASK_TIMEOUTS")
+
+
+def _modes(root: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(root)): oct(path.stat().st_mode & 0o777)
+        for path in [root, *root.rglob("*")]
+    }
+
+
+def test_a_fresh_install_keeps_its_files_to_its_user(tmp_path):
+    write_things = (
+        "from django.db import connection; connection.ensure_connection();"
+        "from django.core.files.storage import default_storage;"
+        "from django.core.files.base import ContentFile;"
+        "default_storage.save('uploads/shot.png', ContentFile(b'png'));"
+        "from devices.watcher import store_thumbnail; store_thumbnail('phone-1', b'png')"
+    )
+    result = _manage("shell", "-c", write_things, env_extra={}, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    var = tmp_path / "var"
+    modes = _modes(var)
+    assert {"tikmatrix.sqlite3", "secret_key", "media/uploads/shot.png"} <= set(modes)
+    assert "media/screens/phone-1.png" in modes
+    assert {mode for name, mode in modes.items() if (var / name).is_dir()} == {"0o700"}
+    assert {mode for name, mode in modes.items() if (var / name).is_file()} == {"0o600"}
+
+
+def test_start_up_takes_away_what_other_users_could_read(tmp_path):
+    var = tmp_path / "var"
+    (var / "media" / "screens").mkdir(parents=True)
+    (var / "tikmatrix.sqlite3").write_bytes(b"")
+    (var / "tikmatrix.sqlite3-wal").write_bytes(b"")
+    (var / "media" / "screens" / "phone.png").write_bytes(b"png")
+    for path in [var, *var.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+    assert _manage("check", env_extra={}, tmp_path=tmp_path).returncode == 0
+    modes = _modes(var)
+    assert modes["."] == modes["media"] == modes["media/screens"] == "0o700"
+    assert modes["tikmatrix.sqlite3"] == modes["tikmatrix.sqlite3-wal"] == "0o600"
+    assert modes["media/screens/phone.png"] == "0o600"

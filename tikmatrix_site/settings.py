@@ -20,10 +20,14 @@ from tikmatrix_site.env import (
     random_secret_key,
     read_or_create_secret,
 )
+from tikmatrix_site.files import keep_private
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Everything this install writes (database, keys, media, caches) lives under one folder.
 VAR_DIR = Path(env_str("VAR_DIR") or BASE_DIR / "var").resolve()
+# Only this user may read it (it holds the keys, the database and its sessions): new files 0600,
+# new folders 0700, and an older install's readable var/ is fixed (tikmatrix_site/files.py).
+keep_private(VAR_DIR)
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY") or read_or_create_secret(
@@ -74,6 +78,10 @@ WEB_WORKERS = env_int("WEB_WORKERS", 2, minimum=1, maximum=64)
 # Files: uploads land in MEDIA_ROOT; post materials may only be read from MATERIAL_ROOTS.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media").resolve()
 MEDIA_URL = "/media/"
+keep_private(MEDIA_ROOT)  # phone screenshots; usually inside VAR_DIR already
+# Uploads get the umask's modes too (Django's default would chmod them 0644).
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 MATERIAL_ROOTS = [
     Path(p).resolve() for p in env_list("MATERIAL_ROOTS", sep=":") or [str(VAR_DIR / "materials")]
 ]
