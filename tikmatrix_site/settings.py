@@ -93,6 +93,8 @@ MATERIAL_MAX_UPLOAD_MB = env_int("MATERIAL_MAX_UPLOAD_MB", 500, minimum=1)
 # Licences: Ed25519 public keys (base64) whose signed licence keys this install accepts.
 LICENCE_PUBLIC_KEYS = env_list("LICENCE_PUBLIC_KEYS")
 LICENCE_TRIAL_DAYS = 14
+# The trial's signed start, kept outside the database too (core/licensing.py, "the trial").
+LICENCE_TRIAL_FILE = VAR_DIR / "trial"
 
 # API compatibility mode: loopback callers need no token (how TikMatrix clients call today).
 API_OPEN_ON_LOCALHOST = env_bool("API_OPEN_ON_LOCALHOST", False)
