@@ -101,7 +101,7 @@ API_OPEN_ON_LOCALHOST = env_bool("API_OPEN_ON_LOCALHOST", False)
 API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "6000/min")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "core.apps.AuditedAdminConfig",  # django.contrib.admin, every change audited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
