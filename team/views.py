@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -148,6 +150,25 @@ def signin_unlock(request: HttpRequest) -> HttpResponse:
         signins.unlock(kind, value, user=request.user, request=request)
         messages.success(request, _("Sign-in unlocked for %(who)s.") % {"who": value})
     return redirect("team")
+
+
+# -- everyone's own password ------------------------------------------------------------------
+
+
+class PasswordChange(auth_views.PasswordChangeView):
+    """Any signed-in member changes their own password (old one first); audited."""
+
+    template_name = "team/password.html"
+    success_url = reverse_lazy("password-change")  # every member may see it, whatever the role
+
+    def form_valid(self, form):
+        response = super().form_valid(form)  # also keeps this session signed in
+        record("user.password", user=self.request.user, obj=self.request.user, request=self.request)
+        messages.success(self.request, _("Your password was changed."))
+        return response
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=422)
 
 
 # -- licences -----------------------------------------------------------------------------------
