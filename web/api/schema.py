@@ -81,11 +81,6 @@ class TokenScheme(OpenApiAuthenticationExtension):
 
 SCHEMA_SETTINGS = {
     "DESCRIPTION": DESCRIPTION,
-    # The loopback mode is described above; it has no header to document.
-    "AUTHENTICATION_WHITELIST": [
-        "core.tokens.HashedTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "web.api.schema.envelope_hook",
