@@ -36,6 +36,7 @@ def isolated_files(settings, tmp_path):
     settings.MATERIAL_ROOTS = [tmp_path / "materials"]
     settings.MATERIAL_UPLOAD_ROOT = tmp_path / "materials"
     (tmp_path / "materials").mkdir()
+    settings.LICENCE_TRIAL_FILE = tmp_path / "trial"
     # Persona passwords are hashed for every test: a fast hasher keeps the suite quick.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # A private cache per test: rate limits and the like never leak between tests (or between
