@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 
-.PHONY: run demo serve-setup test lint format bench bench-quick clean
+.PHONY: run demo serve-setup test fuzz lint format bench bench-quick clean
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null \
@@ -35,6 +35,11 @@ demo: serve-setup
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest
+
+# The API fuzzed from its schema with many more (and fresh random) examples than `make test`.
+FUZZ_EXAMPLES ?= 300
+fuzz: $(VENV)/.installed-test
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/web/api/test_fuzz.py
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

@@ -1,6 +1,6 @@
 """4. Device I/O, on a private adb server with the phones in a process of their own.
 
-* Push: a 50 MB file to one simulated phone through ``devices.adb`` (``Device.push``) and with
+* Push: a 50 MB file to one simulated phone through ``devices.adb`` (``PhoneLink.push``) and with
   ``adb push`` (the same adb binary as the server), alternating, medians over rounds.
 * Device watcher: ``manage.py watch_devices`` is running; N more phones are ``adb connect``-ed
   at once (16 threads). Every 50 ms the benchmark polls both the adb server's list and the
@@ -37,7 +37,7 @@ def main(name: str, quick: bool, run_dir: Path) -> None:
     rows = [
         [f"adb push {PUSH_MB} MB", f"{median(push['adb_s']):.2f} s ({adb_mbs:.0f} MB/s)",
          "1.00×", "", ""],
-        [f"devices.adb Device.push {PUSH_MB} MB",
+        [f"devices.adb PhoneLink.push {PUSH_MB} MB",
          f"{median(push['ours_s']):.2f} s ({ours_mbs:.0f} MB/s)", f"{ratio:.2f}×", "≥0.9×",
          "met" if ratio >= 0.9 else "MISSED"],
         [f"{count} phones connect at once: all listed by adb", f"{watcher['adb_all_s']:.2f} s",
@@ -63,7 +63,7 @@ def _push(bench: common.Bench, server, serial: str, rounds: int) -> dict:
 
     source = bench.var_dir / "push.bin"
     source.write_bytes(os.urandom(PUSH_MB * 1024 * 1024))
-    device = Adb(server.host, server.port, timeout=60).device(serial)
+    phone = Adb(server.host, server.port, timeout=60).device(serial)
     env = dict(os.environ, **server.env, ANDROID_ADB_SERVER_PORT=str(server.port))
     cli = [server.binary, "-P", str(server.port), "-s", serial, "push", str(source)]
     ours, theirs = [], []
@@ -75,10 +75,10 @@ def _push(bench: common.Bench, server, serial: str, rounds: int) -> dict:
                                capture_output=True, timeout=300)  # fmt: skip
                 theirs.append(time.perf_counter() - started)
             else:
-                size = device.push(source, "/sdcard/bench-ours.bin")
+                size = phone.push(source, "/sdcard/bench-ours.bin")
                 ours.append(time.perf_counter() - started)
                 assert size == PUSH_MB * 1024 * 1024, size
-            device.shell("rm -f /sdcard/bench-adb.bin /sdcard/bench-ours.bin")
+            phone.shell("rm -f /sdcard/bench-adb.bin /sdcard/bench-ours.bin")
         print(f"  push round {round_no + 1}: adb {theirs[-1]:.2f} s, ours {ours[-1]:.2f} s")
     source.unlink()
     return {"adb_s": theirs, "ours_s": ours}

@@ -34,6 +34,11 @@ class LicenceAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    # The trial row cannot be removed (nor would removing it restart the trial: see
+    # core.licensing); installed keys can.
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or not obj.is_trial
+
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):

@@ -10,22 +10,30 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
+import os
 import threading
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core import signing
+from django.db import IntegrityError, connection, transaction
+from django.db.migrations.recorder import MigrationRecorder
+from django.db.models import Min
 from django.utils import timezone
 
 from core.models import Licence
 
 KEY_PREFIX = "TMX1"
+
+log = logging.getLogger(__name__)
 
 # current_entitlement() runs on every API request and every dispatcher tick; uncached it costs
 # two queries and an Ed25519 verify each time. Its answer changes only when a licence is
@@ -215,23 +223,96 @@ def install_key(key: str, *, user=None) -> Licence:
     return licence
 
 
+# -- the trial -------------------------------------------------------------------------------------
+# A fresh install runs a Pro trial for LICENCE_TRIAL_DAYS. Its start must not move later, or
+# deleting the trial row (the admin could) or editing it would start a fresh trial. The start is
+# the earliest of three records, each of which can only make the trial end sooner:
+# - the trial row's ``key``: the start, signed with this instance's SECRET_KEY;
+# - the same signed start in a file in VAR_DIR (LICENCE_TRIAL_FILE), outside the database;
+# - when this database was first migrated (``django_migrations``), shared by every host.
+# A record whose signature fails (edited, or signed by another host's secret) is ignored, and
+# the row's ``expires_at`` column can shorten the trial but never lengthen it.
+
+TRIAL_SALT = "core.licensing.trial"
+
+
 def ensure_trial() -> Licence:
-    """The 14-day Pro trial starts the first time anyone asks on a fresh install."""
+    """The trial's row, created the first time anyone asks on a fresh install."""
+    trial, _ = _trial()
+    return trial
+
+
+def _trial() -> tuple[Licence, datetime]:
+    """The trial's row and when the trial really ends."""
     trial = Licence.objects.filter(is_trial=True).first()
-    if trial is not None:
-        return trial
+    start = trial_started_at(trial)
+    _remember_trial_start(start)
+    if trial is None:
+        trial = _create_trial_row(start)
+    return trial, min(trial.expires_at, start + timedelta(days=settings.LICENCE_TRIAL_DAYS))
+
+
+def trial_started_at(trial: Licence | None) -> datetime:
+    """The earliest start any trustworthy record gives (see above); now on a fresh install."""
+    signed = [_start_from(trial.key if trial else ""), _start_from(_read_trial_file())]
+    starts = [start for start in [*signed, _database_created_at()] if start is not None]
+    return min(starts, default=timezone.now())
+
+
+def _create_trial_row(start: datetime) -> Licence:
     pro = PLANS["pro"]
     try:
         with transaction.atomic():
             return Licence.objects.create(
                 is_trial=True,
+                key=_signed_start(start),
                 plan=pro.code,
                 device_limit=pro.device_limit,
                 licensee="trial",
-                expires_at=timezone.now() + timedelta(days=settings.LICENCE_TRIAL_DAYS),
+                expires_at=start + timedelta(days=settings.LICENCE_TRIAL_DAYS),
+                installed_at=start,
             )
     except IntegrityError:  # another process created it first
         return Licence.objects.get(is_trial=True)
+
+
+def _signed_start(start: datetime) -> str:
+    return signing.dumps({"start": start.isoformat()}, salt=TRIAL_SALT)
+
+
+def _start_from(signed: str) -> datetime | None:
+    if not signed:
+        return None
+    try:
+        return datetime.fromisoformat(signing.loads(signed, salt=TRIAL_SALT)["start"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+def _database_created_at() -> datetime | None:
+    first = MigrationRecorder(connection).migration_qs.aggregate(first=Min("applied"))
+    return first["first"]
+
+
+def _read_trial_file() -> str:
+    try:
+        return Path(settings.LICENCE_TRIAL_FILE).read_text().strip()
+    except OSError:
+        return ""
+
+
+def _remember_trial_start(start: datetime) -> None:
+    """Keep the earliest start in the file too (written whole: never half a file)."""
+    path = Path(settings.LICENCE_TRIAL_FILE)
+    kept = _start_from(_read_trial_file())
+    if kept is not None and kept <= start:
+        return
+    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        partial.write_text(_signed_start(start) + "\n")
+        partial.replace(path)
+    except OSError as exc:  # a read-only VAR_DIR: the row and the database still hold it
+        log.warning("could not write the trial record %s: %s", path, exc)
 
 
 def clear_entitlement_cache() -> None:
@@ -282,13 +363,13 @@ def _compute_entitlement(now: datetime) -> Entitlement:
             best = candidate
     if best is not None:
         return best
-    trial = ensure_trial()
-    if trial.expires_at > now:
-        days_left = max((trial.expires_at - now).days, 0)
+    _, trial_ends = _trial()
+    if trial_ends > now:
+        days_left = max((trial_ends - now).days, 0)
         return Entitlement(
             plan=PLANS["pro"],
             device_limit=PLANS["pro"].device_limit,
-            expires_at=trial.expires_at,
+            expires_at=trial_ends,
             licensee="",
             is_trial=True,
             message=f"Pro trial, {days_left} days left",

@@ -40,6 +40,8 @@ class Licence(models.Model):
 
     The plan, limit and expiry columns are copies of what the signed key says, for listing; the
     licensing service re-verifies ``key`` before trusting it, so editing a row grants nothing.
+    The trial's ``key`` is its start, signed with this instance's secret; deleting or editing
+    the trial row cannot restart it (``core.licensing``, "the trial").
     """
 
     key = models.TextField(_("licence key"), blank=True)

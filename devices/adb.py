@@ -427,17 +427,18 @@ class Adb:
                 block = conn.read_string_block()
                 yield [tuple(line.split("\t", 1)) for line in block.splitlines() if "\t" in line]
 
-    def device(self, serial: str) -> Device:
-        return Device(self, serial)
+    def device(self, serial: str) -> PhoneLink:
+        return PhoneLink(self, serial)
 
 
-def open_device(serial: str, timeout: float = DEFAULT_TIMEOUT) -> Device:
+def open_device(serial: str, timeout: float = DEFAULT_TIMEOUT) -> PhoneLink:
     """The phone ``serial`` on the configured adb server (settings.ADB_SERVER_HOST/PORT)."""
     return Adb(timeout=timeout).device(serial)
 
 
-class Device:
-    """One phone. Methods are thin: one or two shell round trips each."""
+class PhoneLink:
+    """Our line to one phone through the adb server (not the ``devices.models.Device`` row).
+    Cheap to create, holds no open connection; methods are thin: one or two round trips each."""
 
     def __init__(self, adb: Adb, serial: str) -> None:
         self.adb = adb
@@ -445,7 +446,7 @@ class Device:
         self._dev = adbutils.AdbDevice(adb._client, serial=serial)
 
     def __repr__(self) -> str:
-        return f"Device({self.serial!r})"
+        return f"PhoneLink({self.serial!r})"
 
     def _errors(self, what: str):
         return self.adb._errors(what, self.serial)
@@ -652,7 +653,6 @@ def _short(command: str | Sequence[str]) -> str:
 __all__ = [
     "Adb",
     "AdbServer",
-    "Device",
     "DeviceError",
     "DeviceInfo",
     "DeviceListing",
@@ -660,6 +660,7 @@ __all__ = [
     "DeviceOffline",
     "DeviceTimeout",
     "DeviceUnauthorized",
+    "PhoneLink",
     "UiNode",
     "adb_binary",
     "input_text_commands",

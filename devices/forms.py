@@ -8,7 +8,7 @@ from django import forms
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from devices.models import Account, Device, DeviceGroup, Platform, Tag
+from devices.models import Account, Device, DeviceGroup, Tag
 
 
 def split_names(raw: str) -> list[str]:
@@ -56,21 +56,6 @@ def groups_named(names: list[str]) -> list[DeviceGroup]:
     return [existing.get(n) or DeviceGroup.objects.create(name=n) for n in names]
 
 
-class DeviceFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False)
-    state = forms.ChoiceField(
-        label=_("State"),
-        required=False,
-        choices=[("", _("any state")), *Device.State.choices, ("busy", _("busy"))],
-    )
-    group = forms.ModelChoiceField(
-        label=_("Group"), required=False, queryset=DeviceGroup.objects.all(), empty_label=_("all")
-    )
-    tag = forms.ModelChoiceField(
-        label=_("Tag"), required=False, queryset=Tag.objects.all(), empty_label=_("all")
-    )
-
-
 class DeviceForm(forms.ModelForm):
     group_names = NamesField(label=_("Groups"), max_name_length=100)
     tag_names = NamesField(label=_("Tags"))
@@ -108,23 +93,6 @@ class ConnectForm(forms.Form):
         if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
             raise forms.ValidationError(_("Write it as IP:port, for example 192.168.1.50:5555."))
         return f"{host}:{port}"
-
-
-class AccountFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False)
-    platform = forms.ChoiceField(
-        label=_("Platform"), required=False, choices=[("", _("all")), *Platform.choices]
-    )
-    status = forms.TypedChoiceField(
-        label=_("Status"),
-        required=False,
-        coerce=int,
-        empty_value=None,
-        choices=[("", _("all")), *Account.Status.choices],
-    )
-    tag = forms.ModelChoiceField(
-        label=_("Tag"), required=False, queryset=Tag.objects.all(), empty_label=_("all")
-    )
 
 
 class SecretInput(forms.PasswordInput):

@@ -66,7 +66,7 @@ class Device(models.Model):
     state = models.CharField(_("state"), max_length=20, choices=State, default=State.OFFLINE)
     host = models.CharField(_("farm host"), max_length=100, blank=True)
     last_seen = models.DateTimeField(_("last seen"), null=True, blank=True)
-    # The device watcher's latest scaled-down screenshot (MEDIA_ROOT/screens/, see devices.screens).
+    # The latest scaled-down screenshot, by the watcher or a person (see devices.actions).
     thumbnail = models.FileField(_("thumbnail"), upload_to="screens/", blank=True, editable=False)
     thumbnail_at = models.DateTimeField(_("thumbnail taken"), null=True, blank=True, editable=False)
     groups = models.ManyToManyField(DeviceGroup, blank=True, related_name="devices")

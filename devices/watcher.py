@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import heapq
-import io
 import logging
 import queue
 import random
@@ -27,11 +26,10 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, close_old_connections, connections, transaction
 from django.utils import timezone
-from PIL import Image
 
+from devices import actions
 from devices.adb import Adb, AdbServer, DeviceError, DeviceInfo, DeviceUnauthorized
 from devices.models import Device
-from devices.screens import thumbnail_path
 
 log = logging.getLogger("devices.watcher")
 
@@ -50,27 +48,6 @@ def db_state(adb_state: str) -> str:
     return Device.State.OFFLINE
 
 
-def scale_png(png: bytes, width: int) -> bytes:
-    """A PNG at most ``width`` pixels wide, keeping the aspect ratio."""
-    with Image.open(io.BytesIO(png)) as image:
-        image.thumbnail((width, width * 10), Image.Resampling.BILINEAR)
-        out = io.BytesIO()
-        image.save(out, format="PNG")
-    return out.getvalue()
-
-
-def store_thumbnail(serial: str, png: bytes) -> str:
-    """Write the thumbnail where the dashboard looks; returns its name relative to MEDIA_ROOT."""
-    path = thumbnail_path(serial)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write then rename so the grid never serves half a file (own temp name: the dashboard's
-    # "fresh screenshot" button may write the same thumbnail at the same moment).
-    partial = path.with_name(f"{path.name}.{threading.get_ident()}.watcher-tmp")
-    partial.write_bytes(png)
-    partial.replace(path)
-    return path.relative_to(settings.MEDIA_ROOT).as_posix()
-
-
 def record_device(adb: Adb, serial: str, host: str | None = None) -> Device:
     """Read an online phone's details now and store it as online on this host (`demo` uses it
     to bind accounts before the watcher runs)."""
@@ -81,7 +58,7 @@ def record_device(adb: Adb, serial: str, host: str | None = None) -> Device:
 
 
 def detail_fields(info: DeviceInfo) -> dict[str, object]:
-    """Device columns from one `Device.info()` round trip."""
+    """Device columns from one `PhoneLink.info()` round trip."""
     return {
         "model": info.model,
         "brand": info.brand,
@@ -106,7 +83,6 @@ class DeviceWatcher:
         refresh_interval: float = 60.0,
         refresh_parallel: int = 4,
         workers: int = 6,
-        thumbnail_width: int = 270,
         offline_grace: float = 5.0,
         max_backoff: float = 10.0,
         tick: float = 0.5,
@@ -119,7 +95,6 @@ class DeviceWatcher:
         self.refresh_interval = refresh_interval
         self.refresh_parallel = refresh_parallel
         self.workers = workers
-        self.thumbnail_width = thumbnail_width
         self.offline_grace = offline_grace
         self.max_backoff = max_backoff
         self.tick = tick
@@ -284,7 +259,7 @@ class DeviceWatcher:
                     continue  # drain without doing anything until the sentinel arrives
                 try:
                     job()
-                except DeviceError as exc:
+                except (DeviceError, actions.PhoneActionError) as exc:
                     log.debug("%s", exc)  # the phone left meanwhile: the tracker will say so
                 except DatabaseError:
                     log.exception("database error in a phone job")
@@ -326,9 +301,8 @@ class DeviceWatcher:
                 level = None
             else:
                 level = BATTERY_LEVEL.search(phone.shell("dumpsys battery"))
-            name = store_thumbnail(serial, scale_png(phone.screenshot_png(), self.thumbnail_width))
-            now = timezone.now()
-            fields = {"thumbnail": name, "thumbnail_at": now, "last_seen": now}
+            actions.take_thumbnail(serial, phone)
+            fields = {"last_seen": timezone.now()}
             if level:
                 fields["battery"] = int(level.group(1))
             Device.objects.filter(serial=serial).update(**fields)

@@ -1,13 +1,13 @@
 """What people do to existing tasks: stop, retry, delete. Shared by the API and the dashboard.
 
-Each action is a conditional UPDATE/DELETE on the status it expects, so a user racing the
-dispatcher, a worker or the reaper cannot overwrite their change; an action that does not fit
-the task's status raises :class:`InvalidTransition` (the API answers 40901, a page shows the
-message). Every action writes one ``AuditEntry``. The ``user``/``actor``/``request`` keywords
-are passed to ``core.audit.record``: a signed-in user, or a named actor (``"localhost API"``).
-
-Stopping a running task moves it to FAILED at once with ``stop_requested_at``/``_by`` set; the
-worker's heartbeat sees the task is no longer RUNNING and cancels the script between two steps.
+The state rules live on the model (:meth:`Task.stop`, :meth:`Task.retry`,
+:meth:`TaskQuerySet.retry`), shared with the dispatcher and the workers; a change that does not
+fit the task's status raises :class:`~tasks.models.InvalidTransition` (the API answers 40901, a
+page shows the message). What this module adds is the person: it names who asked (a signed-in
+user, or a named actor such as ``"localhost API"``) and writes one ``AuditEntry`` per action
+through ``core.audit.record``, which the ``user``/``actor``/``request`` keywords are passed to.
+The model knows nothing of requests or the audit log; the dispatcher's own changes (claims,
+reaping, automatic retries) are not audited.
 """
 
 from __future__ import annotations
@@ -15,21 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 
 from core.audit import record
-from core.errors import Code, DomainError
 from tasks.models import Task
 
-Status = Task.Status
 MAX_BATCH = 10_000
-
-
-class InvalidTransition(DomainError):
-    """The action does not fit the task's current status (e.g. stop a completed task)."""
-
-    code = Code.INVALID_STATE
 
 
 def actor_name(user=None, actor: str | None = None) -> str:
@@ -40,65 +30,22 @@ def actor_name(user=None, actor: str | None = None) -> str:
 
 def stop_task(task: Task, *, user=None, actor: str | None = None, request=None) -> Task:
     """Pending or running → failed, remark ``stopped by <who>``; else InvalidTransition."""
-    who = actor_name(user, actor)
-    now = timezone.now()
-    remark = f"stopped by {who}"
-    # A pending task may be claimed between our read and our write; then stop it as running.
-    for _attempt in range(3):
-        previous = task.status
-        if previous not in Task.ACTIVE:
-            raise InvalidTransition(
-                f"task {task.pk} is {task.status_text}: only pending or "
-                "running tasks can be stopped"
-            )
-        changed = Task.objects.filter(pk=task.pk, status=previous).update(
-            status=Status.FAILED,
-            remark=remark,
-            ended_at=now,
-            updated_at=now,
-            wait_reason=None,
-            stop_requested_at=now,
-            stop_requested_by=who[:150],
-        )
-        if changed:
-            break
-        task.refresh_from_db()
-    else:
-        raise InvalidTransition(f"task {task.pk} changed state while stopping it; try again")
-    task.refresh_from_db()
-    task.log("stopped", remark, level="warning")
-    record(
-        "task.stop",
-        user=user,
-        actor=actor,
-        obj=task,
-        request=request,
-        detail={"was": Status(previous).label.lower()},
-    )
+    was = task.stop(by=actor_name(user, actor))
+    detail = {"was": was.label.lower()}
+    record("task.stop", user=user, actor=actor, obj=task, request=request, detail=detail)
     return task
 
 
 def retry_task(task: Task, *, user=None, actor: str | None = None, request=None) -> Task:
     """Failed → pending, due now, retry_count + 1; else InvalidTransition."""
-    changed = Task.objects.filter(pk=task.pk, status=Status.FAILED).update(
-        **_retry_fields(timezone.now()), retry_count=F("retry_count") + 1
-    )
-    if not changed:
-        task.refresh_from_db()
-        raise InvalidTransition(
-            f"task {task.pk} is {task.status_text}: only failed tasks can be retried"
-        )
-    task.refresh_from_db()
-    task.log("retry", f"retry {task.retry_count} requested by {actor_name(user, actor)}")
+    task.retry(by=actor_name(user, actor))
     record("task.retry", user=user, actor=actor, obj=task, request=request)
     return task
 
 
 def retry_all_failed(*, user=None, actor: str | None = None, request=None) -> int:
     """Every failed task → pending, due now. Returns how many."""
-    count = Task.objects.filter(status=Status.FAILED).update(
-        **_retry_fields(timezone.now()), retry_count=F("retry_count") + 1
-    )
+    count = Task.objects.failed().retry(by=actor_name(user, actor))
     record(
         "task.retry_all",
         user=user,
@@ -108,24 +55,6 @@ def retry_all_failed(*, user=None, actor: str | None = None, request=None) -> in
         detail={"retried_count": count},
     )
     return count
-
-
-def _retry_fields(now) -> dict:
-    return {
-        "status": Status.PENDING,
-        "scheduled_at": now,
-        "started_at": None,
-        "ended_at": None,
-        "heartbeat_at": None,
-        "host": "",
-        "progress": 0,
-        "step": "",
-        "remark": "",
-        "wait_reason": None,
-        "stop_requested_at": None,
-        "stop_requested_by": "",
-        "updated_at": now,
-    }
 
 
 def delete_task(task: Task, *, user=None, actor: str | None = None, request=None) -> int:

@@ -19,7 +19,10 @@ class TaskAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     raw_id_fields = ["device", "account", "created_by"]
     inlines = [TaskEventInline]
-    readonly_fields = ["created_at", "updated_at", "started_at", "ended_at", "heartbeat_at"]
+    # The status and what its changes write move only through Task's state methods (which keep
+    # racing writers apart), never through a form.
+    readonly_fields = ["status", "created_at", "updated_at", "started_at", "ended_at",
+                       "heartbeat_at", "stop_requested_at", "stop_requested_by"]  # fmt: skip
 
 
 @admin.register(Material)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, time
 from pathlib import Path
 
 from django import forms
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,58 +17,6 @@ from tasks import storage
 from tasks.models import Material, Task, material_upload_to
 
 # -- task list ----------------------------------------------------------------------------------
-
-
-class TaskFilterForm(forms.Form):
-    status = forms.TypedChoiceField(
-        label=_("Status"),
-        required=False,
-        coerce=int,
-        empty_value=None,
-        choices=[("", _("any status")), *Task.Status.choices],
-    )
-    script = forms.CharField(label=_("Script"), required=False, max_length=50)
-    device = forms.CharField(
-        label=_("Phone"), required=False, help_text=_("serial or #number"), max_length=100
-    )
-    account = forms.CharField(label=_("Account"), required=False, max_length=100)
-    source = forms.ChoiceField(
-        label=_("Source"), required=False, choices=[("", _("any source")), *Task.Source.choices]
-    )
-    date_from = forms.DateField(
-        label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("Created until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-    def filter(self, tasks):
-        """Apply the valid filters to ``tasks``; invalid ones are ignored (and shown as errors)."""
-        if not self.is_valid():
-            return tasks
-        data = self.cleaned_data
-        if data["status"] is not None:
-            tasks = tasks.filter(status=data["status"])
-        if data["script"]:
-            tasks = tasks.filter(script_name=data["script"])
-        if data["device"]:
-            device = data["device"].strip()
-            by_index = Q(device__index=int(device[1:])) if device[1:].isdigit() else Q(pk=None)
-            tasks = tasks.filter(Q(serial=device) | by_index)
-        if data["account"]:
-            tasks = tasks.filter(username=data["account"].strip().lstrip("@"))
-        if data["source"]:
-            tasks = tasks.filter(source=data["source"])
-        if data["date_from"]:
-            tasks = tasks.filter(created_at__gte=_start_of(data["date_from"]))
-        if data["date_to"]:
-            tasks = tasks.filter(created_at__lt=_start_of(data["date_to"], next_day=True))
-        return tasks
-
-
-def _start_of(day, next_day: bool = False) -> datetime:
-    start = timezone.make_aware(datetime.combine(day, time.min))
-    return start + timezone.timedelta(days=1) if next_day else start
 
 
 class BulkActionForm(forms.Form):
@@ -192,82 +138,15 @@ class MaterialEditForm(forms.ModelForm):
         return material
 
 
-class MaterialFilterForm(forms.Form):
-    kind = forms.ChoiceField(
-        label=_("Kind"), required=False, choices=[("", _("all")), *Material.Kind.choices]
-    )
-    used = forms.ChoiceField(
-        label=_("Used"),
-        required=False,
-        choices=[("", _("all")), ("no", _("unused")), ("yes", _("used"))],
-    )
-    tag = forms.CharField(label=_("Tag"), required=False)
-
-
 # -- task creation ------------------------------------------------------------------------------
-
-# How the dashboard presents each script_config key (the keys themselves are TikMatrix's).
-CONFIG_LABELS = {
-    "platform": (_("Platform"), _("For phones without an account; default TikTok.")),
-    "content_type": (_("Content"), ""),
-    "image_count": (_("Images per post"), ""),
-    "captions": (
-        _("Captions"),
-        _("One caption per line, rotated over the tasks; ### = line break."),
-    ),
-    "caption_format": (_("Caption format"), ""),
-    "post_way": (_("How to post"), ""),
-    "material_list": (_("Files"), _("One path per line, or material:<id>; empty = library.")),
-    "material_source": (_("Material source"), ""),
-    "material_path": (_("Local folder"), _("Inside the material folders.")),
-    "materials_tags": (_("Library tags"), _("Comma-separated.")),
-    "upload_wait_time": (_("Upload wait (s)"), ""),
-    "sound_wait_time": (_("Sound wait (s)"), ""),
-    "add_sound": (_("Sound"), ""),
-    "custom_sound_keyword": (_("Sound keyword"), ""),
-    "origin_sound_volume": (_("Original sound volume"), ""),
-    "add_sound_volume": (_("Added sound volume"), ""),
-    "add_product_link": (_("Add product link"), _("TikTok only.")),
-    "placement": (_("Placement"), _("Instagram only.")),
-    "target_users": (_("Users"), _("One username per line; each becomes its own task.")),
-    "target_user": (_("More users"), _("Comma or line separated.")),
-    "access_method": (_("Open profiles by"), ""),
-    "task_duration": (_("Duration (s)"), ""),
-    "topic": (_("Topics"), _("Keywords, one per line; a random one is searched.")),
-    "min_duration": (_("Min watch per video (s)"), ""),
-    "max_duration": (_("Max watch per video (s)"), ""),
-    "like_probable": (_("Like %"), ""),
-    "floow_probable": (_("Follow %"), ""),
-    "collect_probable": (_("Save %"), ""),
-    "comment_probable": (_("Comment %"), ""),
-    "comment": (_("Comments"), _("One per line.")),
-    "insert_emoji": (_("Insert emoji"), ""),
-    "comment_order": (_("Comment order"), ""),
-    "target_post_urls": (_("Post URLs"), _("One per line; each becomes its own task.")),
-    "target_post_url": (_("More post URLs"), ""),
-    "comment_content": (_("Comments"), _("One per line.")),
-}
-CHOICE_LABELS = {
-    ("content_type", 0): _("video"),
-    ("content_type", 1): _("images"),
-    ("add_sound", "-1"): _("app default"),
-    ("add_sound", "0"): _("off"),
-    ("add_sound", "1"): _("on"),
-    ("add_sound", "custom"): _("search a sound"),
-    ("add_product_link", 0): _("no"),
-    ("add_product_link", 1): _("yes"),
-}
-LONG_TEXT = {"captions", "topic", "comment", "comment_content", "target_user", "target_post_url"}
-# Accepted through the API for compatibility, not worth a form control.
-HIDDEN_KEYS = {"generate_by_chatgpt", "chatgpt_settings", "target_user", "target_post_url"}
 
 
 def config_field(spec) -> forms.Field | None:
-    """A form field for one registry ``Field``; the registry still does the validating."""
-    label, help_text = CONFIG_LABELS.get(spec.name, (spec.name, ""))
-    common = {"label": label, "help_text": help_text, "required": False}
+    """A form field for one script ``Field``, labelled as the field says; the script still does
+    the validating."""
+    common = {"label": spec.label, "help_text": spec.help_text, "required": False}
     if spec.choices:
-        choices = [(c, CHOICE_LABELS.get((spec.name, c), c)) for c in spec.choices]
+        choices = [(c, spec.choice_labels.get(c, c)) for c in spec.choices]
         if spec.default is None:
             choices = [("", "—"), *choices]
         return forms.TypedChoiceField(
@@ -283,7 +162,7 @@ def config_field(spec) -> forms.Field | None:
     if spec.kind == "str_list":
         return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
     if spec.kind == "str":
-        widget = forms.Textarea(attrs={"rows": 3}) if spec.name in LONG_TEXT else None
+        widget = forms.Textarea(attrs={"rows": 3}) if spec.long_text else None
         return forms.CharField(widget=widget, strip=False, initial=spec.default, **common)
     return None  # objects (chatgpt_settings): API only
 
@@ -342,7 +221,7 @@ class TaskCreateForm(forms.Form):
         )
         self.config_names = []
         for spec in script.fields:
-            field = None if spec.name in HIDDEN_KEYS else config_field(spec)
+            field = config_field(spec) if spec.in_form else None
             if field is not None:
                 self.fields[f"cfg_{spec.name}"] = field
                 self.config_names.append(spec.name)

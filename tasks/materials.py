@@ -1,12 +1,115 @@
-"""The media library as post tasks use it: claim unused materials atomically, then mark them
-used after a successful post or release them after a failure. Never posted twice."""
+"""Post materials: where their files may come from, and the library's claim/use/release.
+
+Paths: every file or folder a script reads from the PC must resolve (symlinks followed) inside
+one of ``settings.MATERIAL_ROOTS``; ``material:<id>`` names an uploaded library material and is
+kept as written until the runner asks for its file (:func:`material_file`). The ``check_*``
+functions validate a ``script_config`` value and return it resolved, or raise ``ValueError``
+with the message the API answers (``40001``) under that config key.
+
+Library: claim unused materials atomically, then mark them used after a successful post or
+release them after a failure. Never posted twice.
+"""
 
 from __future__ import annotations
 
+import os
+import re
+
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
 from tasks.models import Material, Task
+
+VIDEO_EXTENSIONS = (".mp4", ".mov")
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+MATERIAL_REF = re.compile(r"^material:(\d{1,18})$")
+
+# --- paths --------------------------------------------------------------------------------------
+
+
+def resolve_in_material_roots(raw: str) -> str:
+    """``raw`` with symlinks resolved, if it lies inside a material root; else ValueError.
+
+    A relative path is taken relative to the first root (where uploads land)."""
+    roots = [os.path.realpath(root) for root in settings.MATERIAL_ROOTS]
+    try:
+        real = os.path.realpath(os.path.join(roots[0], raw))
+    except (ValueError, OSError):  # NUL bytes, unreadable components
+        raise ValueError(f"{raw!r} is not a usable path") from None
+    if not any(os.path.commonpath([real, root]) == root for root in roots):
+        raise ValueError(f"{raw!r} is outside the material folders ({', '.join(roots)})")
+    return real
+
+
+def material_file(entry: str) -> str:
+    """The absolute file path of a ``material_list`` entry (a path or ``material:<id>``)."""
+    match = MATERIAL_REF.match(entry)
+    if match is None:
+        return entry
+    return Material.objects.get(pk=int(match.group(1))).file.path  # see tasks.storage
+
+
+def check_material_list(entries: list[str], extensions: tuple[str, ...]) -> tuple[list, list]:
+    """(the entries resolved, the problems found): paths confined to the roots and of one of
+    ``extensions``, ``material:<id>`` references to unused library materials of that kind."""
+    resolved, problems, refs = [], [], {}
+    for entry in entries:
+        match = MATERIAL_REF.match(entry.strip())
+        if match:
+            refs[int(match.group(1))] = entry.strip()
+            resolved.append(entry.strip())
+            continue
+        try:
+            path = resolve_in_material_roots(entry)
+        except ValueError as exc:
+            problems.append(str(exc))
+            continue
+        if not os.path.isfile(path):
+            problems.append(f"{entry!r}: no such file")
+        elif not path.lower().endswith(extensions):
+            problems.append(f"{entry!r}: expected a {'/'.join(e[1:] for e in extensions)} file")
+        resolved.append(path)
+    if refs:
+        problems.extend(_material_ref_problems(refs, extensions))
+    return resolved, problems
+
+
+def _material_ref_problems(refs: dict[int, str], extensions: tuple[str, ...]) -> list[str]:
+    kind = Material.Kind.VIDEO if extensions == VIDEO_EXTENSIONS else Material.Kind.IMAGE
+    found = {m.pk: m for m in Material.objects.filter(pk__in=refs).only("id", "kind", "used_at")}
+    problems = []
+    for pk, entry in refs.items():
+        material = found.get(pk)
+        if material is None:
+            problem = "no such material"
+        elif material.kind != kind:
+            problem = f"is an {material.kind}, expected a {kind}"
+        elif material.used_at is not None:
+            problem = "was already posted (materials are never reused)"
+        else:
+            continue
+        problems.append(f"{entry}: {problem}")
+    return problems
+
+
+def check_folder(raw: str) -> str:
+    """``raw`` resolved, if it is a folder inside the material roots; else ValueError."""
+    path = resolve_in_material_roots(raw)
+    if not os.path.isdir(path):
+        raise ValueError(f"{raw!r}: no such folder")
+    return path
+
+
+def check_image(raw: str) -> str:
+    """``raw`` resolved, if it is a jpg/png file inside the material roots; else ValueError."""
+    path = resolve_in_material_roots(raw)
+    if not os.path.isfile(path) or not path.lower().endswith(IMAGE_EXTENSIONS):
+        raise ValueError(f"{raw!r}: no such jpg/png file")
+    return path
+
+
+# --- the library --------------------------------------------------------------------------------
 
 
 def available(kind: str, *, tags: list[str] | None = None, username: str = ""):

@@ -16,19 +16,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from core import licensing
 from devices.models import Device
 from tasks import limits
-from tasks.limits import DAILY_LIMITED_ACTIONS, start_of_today  # noqa: F401 (re-exported)
-from tasks.models import Task
+from tasks.models import InvalidTransition, Task
 
 log = logging.getLogger("tasks.dispatcher")
 
-Status = Task.Status
 Wait = Task.WaitReason
 
 
@@ -82,45 +80,23 @@ def claim_due_tasks(host: str | None = None, now: datetime | None = None) -> lis
             Task.objects.due(now)
             .filter(device__in=free_devices)
             .order_by("scheduled_at", "id")
-            .values_list("id", "device_id", "account_id", "script_name")[:5000]
+            .only("id", "status", "device_id", "account_id", "script_name")[:5000]
         )
         if settings.RANDOM_ORDER_PER_DEVICE:
             random.shuffle(candidates)
-        limited = _accounts_at_daily_limit({c[2] for c in candidates if c[2]}, now)
+        limited = _accounts_at_daily_limit({t.account_id for t in candidates if t.account_id}, now)
         taken_devices: set[int] = set()
-        for task_id, device_id, account_id, script in candidates:
-            if device_id in taken_devices or (account_id, script) in limited:
+        for task in candidates:
+            if task.device_id in taken_devices or (task.account_id, task.script_name) in limited:
                 continue
-            if _claim(task_id, host, now):
-                claimed.append(task_id)
-                taken_devices.add(device_id)
+            if task.claim(host, now):
+                claimed.append(task.pk)
+                taken_devices.add(task.device_id)
                 if len(claimed) >= room:
                     break
         if claimed:
             transaction.on_commit(lambda: enqueue_runs(claimed))
     return claimed
-
-
-def _claim(task_id: int, host: str, now: datetime) -> bool:
-    try:
-        with transaction.atomic():  # savepoint: a lost race must not spoil the whole tick
-            return (
-                Task.objects.filter(pk=task_id, status=Status.PENDING).update(
-                    status=Status.RUNNING,
-                    started_at=now,
-                    ended_at=None,
-                    heartbeat_at=now,
-                    host=host,
-                    wait_reason=None,
-                    progress=0,
-                    step="starting",
-                    remark="",
-                    updated_at=now,
-                )
-                == 1
-            )
-    except IntegrityError:  # the phone got a running task from another dispatcher
-        return False
 
 
 def enqueue_runs(task_ids: list[int]) -> None:
@@ -181,11 +157,7 @@ def label_waiting_tasks(host: str | None = None, now: datetime | None = None) ->
     # Free phone, due, not limited: it waits only for a slot (or the next tick claims it).
     if licence_room <= 0 or worker_room <= 0:
         _set_reason(free_due.exclude(limited_q), reason)
-    # Tasks whose phone was deleted can never run.
-    orphans = Task.objects.pending().filter(device__isnull=True)
-    Task.objects.filter(pk__in=orphans.values("pk")).update(
-        status=Status.FAILED, remark="the phone of this task was removed", ended_at=now
-    )
+    Task.objects.orphaned().abandon("the phone of this task was removed")
 
 
 def _set_reason(queryset, reason: str) -> None:
@@ -197,20 +169,7 @@ def _set_reason(queryset, reason: str) -> None:
 def reap_stale_tasks(now: datetime | None = None) -> list[int]:
     """Fail running tasks whose worker stopped beating (killed, host lost). Any host may do
     this: a dead host cannot reap its own tasks."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.HEARTBEAT_STALE_SECONDS)
-    stale = list(
-        Task.objects.running().filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True))
-    )
-    reaped = []
-    for task in stale:
-        where = f" on {task.host}" if task.host else ""
-        if task.fail(
-            f"the worker{where} stopped responding for {settings.HEARTBEAT_STALE_SECONDS}s "
-            "(killed, crashed or host lost); the phone was freed"
-        ):
-            task.log("failed", "reaped: heartbeat stale", level="error")
-            reaped.append(task.pk)
+    reaped = Task.objects.reap(now)
     if reaped:
         log.warning("reaped stale tasks %s", reaped)
     return reaped
@@ -221,31 +180,17 @@ def schedule_auto_retries(now: datetime | None = None) -> list[int]:
     if settings.AUTO_RETRY_MAX <= 0:
         return []
     now = now or timezone.now()
-    # Only tasks that failed on their own: a user's stop is final.
-    candidates = Task.objects.filter(
-        status=Status.FAILED,
-        retry_count__lt=settings.AUTO_RETRY_MAX,
-        stop_requested_at__isnull=True,
-        ended_at__gte=now - timedelta(hours=1),
-    ).exclude(remark__startswith="stopped by")
+    # Tasks that failed on their own (a person's stop is final), recently: turning the setting
+    # on must not bring back last month's failures.
+    candidates = Task.objects.auto_retryable().filter(ended_at__gte=now - timedelta(hours=1))
     retried = []
     low, high = settings.AUTO_RETRY_DELAY
     for task in candidates[:500]:
-        due = now + timedelta(seconds=random.uniform(low, high))
-        changed = Task.objects.filter(pk=task.pk, status=Status.FAILED).update(
-            status=Status.PENDING,
-            retry_count=task.retry_count + 1,
-            scheduled_at=due,
-            wait_reason=Wait.SCHEDULED,
-            started_at=None,
-            ended_at=None,
-            progress=0,
-            updated_at=now,
-        )
-        if changed:
-            task.log("auto-retry", f"retry {task.retry_count + 1} of {settings.AUTO_RETRY_MAX}"
-                     f" at {timezone.localtime(due):%H:%M:%S} after: {task.remark}")  # fmt: skip
-            retried.append(task.pk)
+        try:
+            task.retry(by=None, due_at=now + timedelta(seconds=random.uniform(low, high)))
+        except InvalidTransition:  # a person retried, stopped or deleted it since we looked
+            continue
+        retried.append(task.pk)
     return retried
 
 

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from importlib import import_module
 
 from django.conf import settings
 from django.db import close_old_connections, connection
-from django.utils import timezone
 
 from tasks.models import Task
 from tasks.scripts.base import Cancelled, ScriptContext, ScriptFailure
-from tasks.scripts.registry import timeout_for
+from tasks.scripts.registry import get_script, timeout_for
 
 log = logging.getLogger("tasks.worker")
 
@@ -28,9 +26,9 @@ class Heartbeat(threading.Thread):
     """Beats every HEARTBEAT_SECONDS; sets ``cancelled`` once the task stops being RUNNING
     (stopped by a user, reaped), so the script can stop between two actions."""
 
-    def __init__(self, task_id: int):
-        super().__init__(name=f"heartbeat-{task_id}", daemon=True)
-        self.task_id = task_id
+    def __init__(self, task: Task):
+        super().__init__(name=f"heartbeat-{task.pk}", daemon=True)
+        self.task = task
         self.cancelled = threading.Event()
         self._done = threading.Event()
 
@@ -45,25 +43,13 @@ class Heartbeat(threading.Thread):
 
     def beat(self) -> bool:
         try:
-            return bool(
-                Task.objects.filter(pk=self.task_id, status=Task.Status.RUNNING).update(
-                    heartbeat_at=timezone.now()
-                )
-            )
+            return self.task.beat()
         except Exception:  # a busy database must not kill the run; the next beat retries
-            log.warning("heartbeat for task %s failed", self.task_id, exc_info=True)
+            log.warning("heartbeat for task %s failed", self.task.pk, exc_info=True)
             return True
 
     def stop(self) -> None:
         self._done.set()
-
-
-def runner_for(script_name: str):
-    from tasks.scripts.registry import get_script
-
-    path = get_script(script_name).runner
-    module, _, func = path.rpartition(".")
-    return getattr(import_module(module), func)
 
 
 def run_task(task_id: int) -> None:
@@ -73,15 +59,14 @@ def run_task(task_id: int) -> None:
     if task is None or task.status != Task.Status.RUNNING:
         log.info("task %s is gone or no longer running; nothing to do", task_id)
         return
-    heartbeat = Heartbeat(task_id)
+    heartbeat = Heartbeat(task)
     heartbeat.start()
     ctx = ScriptContext(task, cancelled=heartbeat.cancelled)
     try:
         task.log("started", f"on {task.serial} ({settings.FARM_HOST})", progress=0)
-        remark = runner_for(task.script_name)(ctx)
+        remark = get_script(task.script_name).run(ctx)
         ctx.cleanup()
-        if task.finish(remark or "done"):
-            task.log("completed", remark or "done", progress=100)
+        task.finish(remark or "done")  # a no-op if a person stopped it or it was reaped
     except Cancelled:
         task.refresh_from_db(fields=["remark"])
         task.log("stopped", task.remark or "stopped", level="warning")
@@ -92,9 +77,7 @@ def run_task(task_id: int) -> None:
         # Record the outcome first: django-q2 kills this process a few seconds from now, and
         # the evidence (from a phone that may be hanging) is only a bonus.
         limit = timeout_for(task.script_name, task.script_config or {})
-        reason = f"timed out: {task.script_name} may run at most {limit}s"
-        if task.fail(reason):
-            task.log("failed", reason, level="error")
+        task.fail(f"timed out: {task.script_name} may run at most {limit}s")
         ctx.save_evidence()
         raise
     except Exception as exc:
@@ -108,5 +91,4 @@ def run_task(task_id: int) -> None:
 def _fail(task: Task, ctx: ScriptContext, reason: str) -> None:
     ctx.save_evidence()
     ctx.cleanup()
-    if task.fail(reason):
-        task.log("failed", reason, level="error")
+    task.fail(reason)

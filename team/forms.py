@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 
 from django import forms
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import licensing
 from core.roles import Role, role_of, set_role
+from team import signins, usernames
 
 ROLE_CHOICES = [
     (Role.VIEWER.label, _("viewer: sees everything, changes nothing")),
@@ -38,9 +40,15 @@ class MemberCreateForm(forms.Form):
     )
 
     def clean_username(self) -> str:
-        username = self.cleaned_data["username"].strip()
-        if get_user_model().objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError(_("This username is taken."))
+        User = get_user_model()
+        username = usernames.normalise(self.cleaned_data["username"])
+        # Letters, digits and @.+-_ only: no markup, spaces or invisible characters.
+        User.username_validator(username)
+        existing = list(User.objects.values_list("username", flat=True))
+        if usernames.confusable_with(username, existing):
+            raise forms.ValidationError(
+                _("This username is taken, or looks too much like one that is.")
+            )
         return username
 
     def clean_password(self) -> str:
@@ -85,6 +93,22 @@ class TokenForm(forms.Form):
     user = forms.ModelChoiceField(
         label=_("For"), queryset=get_user_model().objects.filter(is_active=True)
     )
+
+
+class SignInUnlockForm(forms.Form):
+    """Which lock to lift: a username, or a client address."""
+
+    kind = forms.ChoiceField(choices=[(signins.USERNAME, ""), (signins.ADDRESS, "")])
+    value = forms.CharField(max_length=255)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("kind") == signins.ADDRESS and "value" in data:
+            try:
+                data["value"] = str(ipaddress.ip_address(data["value"]))
+            except ValueError:
+                self.add_error("value", _("Not an IP address."))
+        return data
 
 
 class LicenceInstallForm(forms.Form):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -15,12 +17,14 @@ from core.audit import record
 from core.models import ApiToken, AuditEntry, Licence
 from core.pages import paginate, render_invalid, render_page
 from core.roles import Role, role_of, role_required, set_role
+from team import signins
 from team.access import member_for, token_for
 from team.forms import (
     AuditFilterForm,
     LicenceInstallForm,
     MemberCreateForm,
     MemberRoleForm,
+    SignInUnlockForm,
     TokenForm,
     other_active_owners,
 )
@@ -37,6 +41,7 @@ def team_context(**forms) -> dict:
         "tokens": ApiToken.objects.select_related("user")[:200],
         "create_form": forms.get("create_form") or MemberCreateForm(),
         "token_form": forms.get("token_form") or TokenForm(),
+        "locks": signins.current_locks(),
     }
 
 
@@ -134,6 +139,36 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     )
     messages.success(request, _("Token %(prefix)s… revoked.") % {"prefix": token.prefix})
     return redirect("team")
+
+
+@require_POST
+@role_required(Role.OWNER)
+def signin_unlock(request: HttpRequest) -> HttpResponse:
+    form = SignInUnlockForm(request.POST)
+    if form.is_valid():
+        kind, value = form.cleaned_data["kind"], form.cleaned_data["value"]
+        signins.unlock(kind, value, user=request.user, request=request)
+        messages.success(request, _("Sign-in unlocked for %(who)s.") % {"who": value})
+    return redirect("team")
+
+
+# -- everyone's own password ------------------------------------------------------------------
+
+
+class PasswordChange(auth_views.PasswordChangeView):
+    """Any signed-in member changes their own password (old one first); audited."""
+
+    template_name = "team/password.html"
+    success_url = reverse_lazy("password-change")  # every member may see it, whatever the role
+
+    def form_valid(self, form):
+        response = super().form_valid(form)  # also keeps this session signed in
+        record("user.password", user=self.request.user, obj=self.request.user, request=self.request)
+        messages.success(self.request, _("Your password was changed."))
+        return response
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=422)
 
 
 # -- licences -----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Helpers for the API tests: reading envelopes, licence plans, throttle isolation.
 
-Fixtures here are re-exported by ``tests/tasks/conftest.py``; API test modules there start with
+Its fixtures are registered suite-wide by ``tests/conftest.py``; API test modules start with
 ``pytestmark = pytest.mark.usefixtures("api_cache")``. Elsewhere, call ``isolate(settings)``.
 """
 
@@ -82,11 +82,19 @@ def starter_plan(db, settings) -> None:
     install_plan(settings, "starter")
 
 
+LOCAL_HOST = "127.0.0.1:50809"
+
+
+def local_client(address: str = "127.0.0.1", **headers) -> APIClient:
+    """A program on this machine calling the API as TikMatrix clients do (Host names it)."""
+    return APIClient(REMOTE_ADDR=address, **{"HTTP_HOST": LOCAL_HOST, **headers})
+
+
 @pytest.fixture
 def local_api(settings) -> APIClient:
     """Compatibility mode: a TikMatrix client on this machine, no token."""
     settings.API_OPEN_ON_LOCALHOST = True
-    return APIClient(REMOTE_ADDR="127.0.0.1")
+    return local_client()
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from rest_framework.test import APIClient
 from core.models import ApiToken
 from core.roles import Role, set_role
 
-# The real adb server and simulated phones, for every test folder.
-pytest_plugins = ["tests.phones"]
+# Every shared fixture is registered here, for every test folder: the real adb server and
+# simulated phones (tests/phones.py) and the API helpers (tests/apihelp.py).
+pytest_plugins = ["tests.phones", "tests.apihelp"]
 
 PASSWORD = "correct-horse-battery"
 
@@ -35,6 +36,7 @@ def isolated_files(settings, tmp_path):
     settings.MATERIAL_ROOTS = [tmp_path / "materials"]
     settings.MATERIAL_UPLOAD_ROOT = tmp_path / "materials"
     (tmp_path / "materials").mkdir()
+    settings.LICENCE_TRIAL_FILE = tmp_path / "trial"
     # Persona passwords are hashed for every test: a fast hasher keeps the suite quick.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # A private cache per test: rate limits and the like never leak between tests (or between

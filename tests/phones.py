@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from devices.adb import Adb, AdbServer, Device, DeviceUnauthorized, adb_binary
+from devices.adb import Adb, AdbServer, DeviceUnauthorized, PhoneLink, adb_binary
 from phonesim import Farm, Phone
 
 
@@ -77,7 +77,7 @@ def shared_phone(farm: Farm, adb: Adb) -> Phone:
 
 
 @pytest.fixture
-def shared_device(adb: Adb, shared_phone: Phone) -> Device:
+def shared_link(adb: Adb, shared_phone: Phone) -> PhoneLink:
     return adb.device(shared_phone.serial)
 
 

@@ -5,6 +5,7 @@ single-machine install (SQLite in ``var/``, django-q2 on the ORM broker, no serv
 """
 
 import socket
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -19,10 +20,14 @@ from tikmatrix_site.env import (
     random_secret_key,
     read_or_create_secret,
 )
+from tikmatrix_site.files import keep_private
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Everything this install writes (database, keys, media, caches) lives under one folder.
 VAR_DIR = Path(env_str("VAR_DIR") or BASE_DIR / "var").resolve()
+# Only this user may read it (it holds the keys, the database and its sessions): new files 0600,
+# new folders 0700, and an older install's readable var/ is fixed (tikmatrix_site/files.py).
+keep_private(VAR_DIR)
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY") or read_or_create_secret(
@@ -52,6 +57,8 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0, m
 # Opt-ins with consequences beyond this app (other subdomains, browsers' preload list).
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
+# Those two stay off unless asked for, so `check --deploy` need not say so every time.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -73,6 +80,10 @@ WEB_WORKERS = env_int("WEB_WORKERS", 2, minimum=1, maximum=64)
 # Files: uploads land in MEDIA_ROOT; post materials may only be read from MATERIAL_ROOTS.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media").resolve()
 MEDIA_URL = "/media/"
+keep_private(MEDIA_ROOT)  # phone screenshots; usually inside VAR_DIR already
+# Uploads get the umask's modes too (Django's default would chmod them 0644).
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 MATERIAL_ROOTS = [
     Path(p).resolve() for p in env_list("MATERIAL_ROOTS", sep=":") or [str(VAR_DIR / "materials")]
 ]
@@ -84,13 +95,15 @@ MATERIAL_MAX_UPLOAD_MB = env_int("MATERIAL_MAX_UPLOAD_MB", 500, minimum=1)
 # Licences: Ed25519 public keys (base64) whose signed licence keys this install accepts.
 LICENCE_PUBLIC_KEYS = env_list("LICENCE_PUBLIC_KEYS")
 LICENCE_TRIAL_DAYS = 14
+# The trial's signed start, kept outside the database too (core/licensing.py, "the trial").
+LICENCE_TRIAL_FILE = VAR_DIR / "trial"
 
 # API compatibility mode: loopback callers need no token (how TikMatrix clients call today).
 API_OPEN_ON_LOCALHOST = env_bool("API_OPEN_ON_LOCALHOST", False)
 API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "6000/min")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "core.apps.AuditedAdminConfig",  # django.contrib.admin, every change audited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -103,6 +116,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    # Sign-in attempt limits. Listed before our apps: its signal receivers must run before
+    # team.signins' (which reads what axes decided about the attempt).
+    "axes",
     # Our apps, lowest layer first (README "Code map"; `make lint` checks the layers).
     "core",
     "devices",
@@ -121,6 +137,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a sign-in that axes refused into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tikmatrix_site.urls"
@@ -167,7 +185,7 @@ else:
 # django-q2: our Task rows are the record of truth and django-q2 is only the transport, so it
 # must never re-run a task by itself (max_attempts=1) and its timeout stays below `retry`.
 TASK_TIMEOUT_MAX = env_int("TASK_TIMEOUT_MAX", 3600, minimum=10)
-# Per-script run time limits, e.g. "post=900,follow=120" (defaults in tasks/scripts/registry.py).
+# Per-script run time limits, e.g. "post=900,follow=120" (defaults: each script's time_limit).
 TASK_TIMEOUTS = env_timeouts("TASK_TIMEOUTS")
 # Each farm host consumes its own queue: phones are USB-attached, so a task must run on the host
 # that owns its phone. All hosts share the queue `name` (it is also the signing salt).
@@ -209,6 +227,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# axes first: a locked-out username or address is refused before the password is hashed, so
+# a flood of guesses costs a few queries each, not a PBKDF2 run.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in limits: SIGNIN_FAILURE_LIMIT failures for one username, or from one address, lock that
+# username or address for SIGNIN_LOCKOUT_MINUTES (an owner can unlock sooner on the team page).
+AXES_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGNIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A guess while locked out neither counts nor extends the lock: refusing it costs reads only.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "team.signins.lockout_response"
+# Our audit log records sign-ins (team.signins); axes keeps only the counters it needs.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# The client's address is REMOTE_ADDR, as in the audit log (X-Forwarded-For can be forged).
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"
 LOGOUT_REDIRECT_URL = "login"
@@ -248,6 +286,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The loopback mode (core.api.access) has no header to document; the schema's description
+    # explains it. Here, not in the view's settings, so that `check` (which builds the schema
+    # with these settings) agrees with /api/schema/.
+    "AUTHENTICATION_WHITELIST": [
+        "core.tokens.HashedTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
 }
 
 LOGGING = {
@@ -256,5 +301,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # axes logs every attempt at INFO; our audit log has them, its warnings are enough.
+        "axes": {"level": "WARNING"},
+    },
 }

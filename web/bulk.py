@@ -1,7 +1,8 @@
 """The dashboard's task buttons (one task, ticked tasks, retry-all) over ``tasks.actions``.
 
-The state rules and audit entries live in ``tasks.actions`` (shared with the API); here we only
-apply an action to several tasks, collect what could not be done, and say so in words.
+The state rules live on the Task model and the audit entries in ``tasks.actions`` (both shared
+with the API); here we only apply an action to several tasks, collect what could not be done,
+and say so in words.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from tasks import actions
-from tasks.models import Task
+from tasks.models import InvalidTransition, Task
 
 ACTIONS = ("stop", "retry", "delete", "retry_all")
 
@@ -43,7 +44,7 @@ def apply(action: str, ids: list[int], *, user, request: HttpRequest | None = No
             try:
                 run(task, user=user, request=request)
                 outcome.done += 1
-            except actions.InvalidTransition:
+            except InvalidTransition:
                 outcome.refused.append(f"#{task.pk} ({task.get_status_display()})")
     return outcome
 

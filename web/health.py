@@ -1,4 +1,8 @@
-"""Liveness checks for /healthz: database, task broker and this host's adb server."""
+"""Liveness checks for /healthz: database, task broker and this host's adb server.
+
+Anyone may ask whether the farm is up (load balancers, uptime monitors), but only the team sees
+what it is made of: the host name and each component's state name this install's insides.
+"""
 
 from __future__ import annotations
 
@@ -51,3 +55,14 @@ def health() -> dict:
         "adb_server": check_adb_server(),
         "farm_host": settings.FARM_HOST,
     }
+
+
+def answer(user) -> tuple[dict, int]:
+    """/healthz's body and status: 200 while the database answers, else 503. Signed-in users
+    also get each check and the host name; anonymous callers only ``status``."""
+    report = health()
+    ok = report["database"] == "ok"
+    body = {"status": "ok" if ok else "error"}
+    if user.is_authenticated:
+        body.update(report)
+    return body, 200 if ok else 503

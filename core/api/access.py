@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import ipaddress
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.http.request import split_domain_port
 from rest_framework import authentication, exceptions, permissions, throttling
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
 
 from core.api.envelope import ApiError, Code
@@ -51,14 +54,67 @@ def is_loopback(address: str | None) -> bool:
     return ip.is_loopback or bool(mapped and mapped.is_loopback)
 
 
+def is_loopback_host(host: str) -> bool:
+    """``localhost:50809``, ``127.0.0.1``, ``[::1]:50809``: a Host header naming this machine."""
+    domain, _ = split_domain_port(host)
+    return domain == "localhost" or is_loopback(domain.strip("[]"))
+
+
+def loopback_refusal(request) -> str | None:
+    """Why a tokenless call from this machine may not act as the local operator (None: it may).
+
+    Any web page open in a browser on the farm PC can send requests to 127.0.0.1, and the
+    browser's requests come from a loopback address too. TikMatrix clients are programs, not
+    pages: they name this machine in the Host header, send no Origin or Referer of another site
+    and send JSON. A cross-site page cannot do all three: a form or a no-CORS fetch cannot send
+    ``application/json``, the browser adds its own Origin (``null`` from sandboxes and files)
+    and Referer, and a DNS-rebinding page's Host is its own name. Uploads (multipart) need a
+    token.
+    """
+    host = request.get_host()
+    if not is_loopback_host(host):
+        return f"tokenless local calls must address this machine (Host {host!r} is not local)"
+    own_origin = f"{request.scheme}://{host}".lower()
+    origin = request.META.get("HTTP_ORIGIN")
+    if origin is not None and origin.lower() != own_origin:
+        return f"a request from another site ({origin}) needs a token"
+    referer = request.META.get("HTTP_REFERER")
+    if referer and _origin_of(referer) != own_origin:
+        return "a request from another page needs a token"
+    if request.method not in SAFE_METHODS and _has_body(request) and not _is_json(request):
+        return (
+            "tokenless local calls must send JSON (Content-Type: application/json); "
+            "uploads need a token"
+        )
+    return None
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _has_body(request) -> bool:
+    meta = request.META
+    return meta.get("CONTENT_LENGTH") not in (None, "", "0") or "HTTP_TRANSFER_ENCODING" in meta
+
+
+def _is_json(request) -> bool:
+    return request.content_type.split(";")[0].strip().lower() == "application/json"
+
+
 class LoopbackAuthentication(authentication.BaseAuthentication):
-    """API_OPEN_ON_LOCALHOST=1: requests from a loopback address need no token. Tried last, so a
-    token or session (with its own role) still wins; a bad token is still a 401."""
+    """API_OPEN_ON_LOCALHOST=1: requests from a loopback address need no token, as long as they
+    do not come from a web page (see ``loopback_refusal``). Tried last, so a token or session
+    (with its own role) still wins; a bad token is still a 401."""
 
     def authenticate(self, request):
-        if settings.API_OPEN_ON_LOCALHOST and is_loopback(request.META.get("REMOTE_ADDR")):
-            return LoopbackOperator(), None
-        return None
+        if not settings.API_OPEN_ON_LOCALHOST or not is_loopback(request.META.get("REMOTE_ADDR")):
+            return None
+        refusal = loopback_refusal(request)
+        if refusal is not None:
+            raise exceptions.AuthenticationFailed(refusal)
+        return LoopbackOperator(), None
 
 
 AUTHENTICATION_CLASSES = [*api_settings.DEFAULT_AUTHENTICATION_CLASSES, LoopbackAuthentication]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import django_filters
 from django.http import QueryDict
-from drf_spectacular.utils import extend_schema_field
 from rest_framework.pagination import BasePagination
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
@@ -132,26 +130,6 @@ def _query_param(name: str, description: str, default: int, maximum: int | None 
 def paginated(key: str) -> type[EnvelopePagination]:
     """A pagination class whose list is under ``data.<key>`` (``tasks``, ``accounts`` …)."""
     return type(f"{key.title()}Pagination", (EnvelopePagination,), {"key": key})
-
-
-FLAG_VALUES = ("1", "0", "true", "false", "True", "False")
-
-
-@extend_schema_field({"type": "string", "enum": list(FLAG_VALUES)})
-class FlagFilter(django_filters.TypedChoiceFilter):
-    """A yes/no query filter: ``1``/``0``/``true``/``false``; anything else is 40001."""
-
-    def __init__(self, *, method: str, label: str):
-        super().__init__(
-            choices=[(v, v) for v in FLAG_VALUES],
-            coerce=lambda v: v in ("1", "true", "True"),
-            method=method,
-            label=label,
-        )
-
-
-def flag_filter(method: str, label: str) -> FlagFilter:
-    return FlagFilter(method=method, label=label)
 
 
 class ApiRouter(SimpleRouter):

@@ -20,6 +20,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
@@ -193,8 +194,12 @@ def json_error(code: Code, message: str, data: Any = None) -> JsonResponse:
     )
 
 
+@csrf_exempt
 def unknown_route(request: HttpRequest, *args, **kwargs) -> JsonResponse:
-    """The catch-all at the end of /api/: unknown routes (and non-integer ids) → 40401."""
+    """The catch-all at the end of /api/: unknown routes (and non-integer ids) → 40401.
+
+    CSRF-exempt like every DRF view (DRF checks CSRF itself, for session callers): it changes
+    nothing, and otherwise a write without a token got Django's HTML "CSRF failed" page."""
     return json_error(Code.NOT_FOUND, f"no such API route: {request.method} {request.path}")
 
 

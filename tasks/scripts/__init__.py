@@ -1,1 +1,3 @@
-"""Automation scripts: the registry (``registry.py``) and each script's runner module."""
+"""Automation scripts: one module per script (``post.py``, ``follow.py``…, each declaring its
+``SCRIPT``), the registry that lists them (``registry.py``), what they share (``base.py``,
+``flows.py``, ``fields.py``, ``captions.py``) and the apps' selector files (``selectors/``)."""

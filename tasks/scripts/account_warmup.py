@@ -17,10 +17,45 @@ import random
 import time
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_lazy as _
+
 from tasks import limits
 from tasks.scripts.base import ScriptContext, ScriptFailure, find_in
 from tasks.scripts.comment import comment_lines, emoji_allowed, pick_comment, with_emoji
-from tasks.scripts.flows import ensure_account, find_all, node_text, post_comment
+from tasks.scripts.fields import COMMENT_ORDER, INSERT_EMOJI, PERCENT, PLATFORM
+from tasks.scripts.flows import (
+    ACCOUNT_SELECTORS,
+    COMMENT_SELECTORS,
+    ensure_account,
+    find_all,
+    node_text,
+    post_comment,
+)
+from tasks.scripts.registry import Errors, Field, Script
+
+FIELDS = (
+    PLATFORM,
+    Field("task_duration", "number", 600, minimum=1, maximum=86400, label=_("Duration (s)")),
+    Field("topic", "str", "", label=_("Topics"), long_text=True,
+          help_text=_("Keywords, one per line; a random one is searched.")),
+    Field("min_duration", "number", 15, minimum=0, maximum=3600,
+          label=_("Min watch per video (s)")),
+    Field("max_duration", "number", 30, minimum=0, maximum=3600,
+          label=_("Max watch per video (s)")),
+    Field("like_probable", "number", 0, **PERCENT, label=_("Like %")),
+    Field("floow_probable", "number", 0, aliases=("follow_probable",), **PERCENT,
+          label=_("Follow %")),
+    Field("collect_probable", "number", 0, **PERCENT, label=_("Save %")),
+    Field("comment_probable", "number", 0, **PERCENT, label=_("Comment %")),
+    Field("comment", "str", "", label=_("Comments"), help_text=_("One per line."),
+          long_text=True),
+    INSERT_EMOJI,
+    COMMENT_ORDER,
+    # Accepted and stored; AI comments are not generated (the remark says so).
+    Field("generate_by_chatgpt", "bool", False, label=_("Generate comments with ChatGPT"),
+          in_form=False),
+    Field("chatgpt_settings", "object", {}, label=_("ChatGPT settings"), in_form=False),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -268,3 +303,26 @@ def summary(ctx: ScriptContext, tally: Tally, keyword: str) -> str:
     if ctx.config.get("generate_by_chatgpt"):
         extras.append("generate_by_chatgpt was not executed (AI comments are not supported)")
     return "; ".join([remark, *extras])
+
+
+# --- the script ----------------------------------------------------------------------------------
+
+
+def check(config: dict, errors: Errors) -> None:
+    if config["min_duration"] > config["max_duration"]:
+        errors.setdefault("min_duration", []).append("must not exceed max_duration")
+
+
+SCRIPT = Script(
+    name="account_warmup",
+    label=_("Warm up the account"),
+    fields=FIELDS,
+    run=run,
+    # Five minutes for opening the app and searching, plus the watching asked for.
+    time_limit=lambda config: 300 + float(config.get("task_duration", 600)),
+    check=check,
+    records=("follow", "comment"),  # counted against the account's daily limits
+    selectors=(*ACCOUNT_SELECTORS, *COMMENT_SELECTORS, "nav_video_feed", "nav_search",
+               "search_field", "search_video_result", "feed_pager", "feed_author",
+               "feed_ad_label", "feed_live_tag", "feed_like", "feed_follow", "feed_collect"),
+)  # fmt: skip

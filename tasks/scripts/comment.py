@@ -9,13 +9,36 @@ and the step log says so, rather than failing a task over decoration.
 from __future__ import annotations
 
 import random
+import re
 from urllib.parse import urlsplit
 
+from django.utils.translation import gettext_lazy as _
+
 from devices.models import Platform
+from tasks import materials
 from tasks.scripts.base import BROADCAST_IME, ScriptContext, ScriptFailure
-from tasks.scripts.flows import ensure_account, post_comment
+from tasks.scripts.fields import COMMENT_ORDER, INSERT_EMOJI, PLATFORM, split_list, unique
+from tasks.scripts.flows import ACCOUNT_SELECTORS, COMMENT_SELECTORS, ensure_account, post_comment
+from tasks.scripts.registry import Errors, Field, Script
 
 EMOJI = ("🔥", "😍", "👏", "😂", "💯", "✨", "🙌", "❤️", "😮", "🥰")
+POST_URLS = [
+    re.compile(r"^https?://(www\.|m\.)?tiktok\.com/@[\w.]+/video/\d+/?(\?\S*)?$"),
+    re.compile(r"^https?://(vm|vt)\.tiktok\.com/\w+/?$"),
+    re.compile(r"^https?://(www\.)?instagram\.com/(p|reel|reels)/[\w-]+/?(\?\S*)?$"),
+]
+
+FIELDS = (
+    PLATFORM,
+    Field("target_post_urls", "str_list", [], label=_("Post URLs"),
+          help_text=_("One per line; each becomes its own task.")),
+    Field("target_post_url", "str", "", label=_("More post URLs"), long_text=True,
+          in_form=False),
+    Field("comment_content", "str", "", label=_("Comments"), help_text=_("One per line."),
+          long_text=True),
+    COMMENT_ORDER,
+    INSERT_EMOJI,
+)  # fmt: skip
 
 
 def run(ctx: ScriptContext) -> str:
@@ -95,3 +118,58 @@ def use_platform_of(ctx: ScriptContext, url: str) -> None:
             f"{url} is a {Platform(wanted).label} post but {who} uses "
             f"{Platform(ctx.platform).label}"
         )
+
+
+# --- the script ----------------------------------------------------------------------------------
+
+
+def check(config: dict, errors: Errors) -> None:
+    """One or more post URLs (``target_post_urls`` or else ``target_post_url``) and text."""
+    urls = unique(config["target_post_urls"] or split_list(config["target_post_url"]))
+    urls = [url.strip() for url in urls if url.strip()]
+    bad = [url for url in urls if not any(p.match(url) for p in POST_URLS)]
+    if bad:
+        errors.setdefault("target_post_urls", []).append(
+            "not a TikTok video or Instagram post/reel URL: " + ", ".join(bad)
+        )
+    elif not urls:
+        errors.setdefault("target_post_urls", []).append(
+            "give at least one post URL (target_post_urls, or target_post_url)"
+        )
+    config["target_post_urls"] = urls
+    if not config["comment_content"].strip():
+        errors.setdefault("comment_content", []).append("required: the comments, one per line")
+    if config.get("comment_image_path"):
+        _check_image_path(config, errors)
+
+
+def _check_image_path(config: dict, errors: Errors) -> None:
+    """``comment_image_path`` (TikMatrix's, not offered in the form) must be an image inside
+    the material roots."""
+    raw = config["comment_image_path"]
+    try:
+        if not isinstance(raw, str):
+            raise ValueError("must be a string")
+        config["comment_image_path"] = materials.check_image(raw)
+    except ValueError as exc:
+        errors.setdefault("comment_image_path", []).append(str(exc))
+
+
+def one_task_per_url(config: dict) -> list[dict]:
+    return [
+        {**config, "target_post_urls": [url], "target_post_url": url}
+        for url in config["target_post_urls"]
+    ]
+
+
+SCRIPT = Script(
+    name="comment",
+    label=_("Comment on posts"),
+    fields=FIELDS,
+    run=run,
+    time_limit=lambda config: 300,
+    check=check,
+    fan_out=one_task_per_url,
+    daily_limit="comment",
+    selectors=(*ACCOUNT_SELECTORS, *COMMENT_SELECTORS),
+)

@@ -6,6 +6,12 @@ import time
 
 from tasks.scripts.base import ScriptContext, ScriptFailure, find_in, iter_nodes
 
+# The selector names each flow looks up; a script that uses a flow declares them too.
+ACCOUNT_SELECTORS = ("nav_profile", "account_switcher", "account_row")
+PROFILE_SELECTORS = ("nav_search", "search_field", "search_user_row", "search_user_name",
+                     "profile_missing", "profile_follow_button")  # fmt: skip
+COMMENT_SELECTORS = ("comment_open", "comment_field", "comment_send", "comment_row")
+
 
 def node_text(node) -> str:
     return (node.text or node.content_desc or "").strip()
@@ -17,7 +23,8 @@ def bare(username: str) -> str:
 
 
 def ensure_account(ctx: ScriptContext) -> None:
-    """Switch the app to the task's account (multi-account phones) if it is not current."""
+    """Switch the app to the task's account (multi-account phones) if it is not current
+    (ACCOUNT_SELECTORS)."""
     account = ctx.task.account
     if account is None:
         return
@@ -51,7 +58,8 @@ def _account_row(ctx: ScriptContext, username: str):
 
 
 def open_profile(ctx: ScriptContext, username: str, method: str = "direct") -> None:
-    """Open ``username``'s profile by URL (``direct``) or through the app's search."""
+    """Open ``username``'s profile by URL (``direct``) or through the app's search
+    (PROFILE_SELECTORS)."""
     if method == "search":
         _search_profile(ctx, username)
     else:
@@ -106,7 +114,7 @@ def find_all(ctx: ScriptContext, name: str, root=None) -> list:
 
 def post_comment(ctx: ScriptContext, text: str, *, timeout: float = 8.0) -> None:
     """On an open post or video: open its comment sheet, type ``text``, send it, and wait until
-    the sheet lists it. The sheet is left open (BACK closes it)."""
+    the sheet lists it. The sheet is left open (BACK closes it). COMMENT_SELECTORS."""
     ctx.tap("comment_open")
     field = ctx.find("comment_field")
     if not field.focused:

@@ -1,7 +1,17 @@
 """``follow``: follow one user (the create request fans out one task per target)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from tasks.scripts.base import ScriptContext, ScriptFailure
-from tasks.scripts.flows import ensure_account, follow_state, open_profile
+from tasks.scripts.fields import TARGET_FIELDS, check_targets, one_task_per_target
+from tasks.scripts.flows import (
+    ACCOUNT_SELECTORS,
+    PROFILE_SELECTORS,
+    ensure_account,
+    follow_state,
+    open_profile,
+)
+from tasks.scripts.registry import Script
 
 
 def run(ctx: ScriptContext) -> str:
@@ -23,3 +33,16 @@ def run(ctx: ScriptContext) -> str:
             "(the platform may be limiting this account)"
         )
     return f"followed @{target}"
+
+
+SCRIPT = Script(
+    name="follow",
+    label=_("Follow users"),
+    fields=TARGET_FIELDS,
+    run=run,
+    time_limit=lambda config: 300,
+    check=check_targets,
+    fan_out=one_task_per_target,
+    daily_limit="follow",
+    selectors=(*ACCOUNT_SELECTORS, *PROFILE_SELECTORS),
+)

@@ -12,13 +12,50 @@ import os
 import random
 from pathlib import Path
 
+from django.utils.translation import gettext_lazy as _
+
 from tasks import materials
+from tasks.materials import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, material_file
 from tasks.scripts.base import ScriptContext, ScriptFailure, find_in, iter_nodes
 from tasks.scripts.captions import caption_for
-from tasks.scripts.flows import ensure_account
-from tasks.scripts.registry import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, material_file
+from tasks.scripts.fields import PERCENT, PLATFORM
+from tasks.scripts.flows import ACCOUNT_SELECTORS, ensure_account
+from tasks.scripts.registry import Errors, Field, Script
 
 APP_FOLDERS = {"tiktok": "TikTok", "instagram": "Instagram"}
+
+FIELDS = (
+    PLATFORM,
+    Field("content_type", "int", 0, choices=(0, 1), label=_("Content"),
+          choice_labels={0: _("video"), 1: _("images")}),
+    Field("image_count", "int", 1, minimum=1, maximum=35, label=_("Images per post")),
+    Field("captions", "str", "", label=_("Captions"), long_text=True,
+          help_text=_("One caption per line, rotated over the tasks; ### = line break.")),
+    Field("caption_format", "str", "multiline", choices=("multiline", "spintax"),
+          label=_("Caption format")),
+    Field("post_way", "str", "share", choices=("share", "addButton", "useSound"),
+          value_aliases={"add_button": "addButton", "use_sound": "useSound"},
+          label=_("How to post")),
+    Field("material_list", "str_list", [], label=_("Files"),
+          help_text=_("One path per line, or material:<id>; empty = library.")),
+    Field("material_source", "str", "materialLibrary",
+          choices=("materialLibrary", "localFolder"), label=_("Material source")),
+    Field("material_path", "str", "", label=_("Local folder"),
+          help_text=_("Inside the material folders.")),
+    Field("materials_tags", "str", "", label=_("Library tags"), help_text=_("Comma-separated.")),
+    Field("upload_wait_time", "int", 30, minimum=1, maximum=3600, label=_("Upload wait (s)")),
+    Field("sound_wait_time", "int", 10, minimum=0, maximum=600, label=_("Sound wait (s)")),
+    Field("add_sound", "str_or_int", "-1", choices=("-1", "0", "1", "custom"), label=_("Sound"),
+          choice_labels={"-1": _("app default"), "0": _("off"), "1": _("on"),
+                         "custom": _("search a sound")}),
+    Field("custom_sound_keyword", "str", "", label=_("Sound keyword")),
+    Field("origin_sound_volume", "int", 50, **PERCENT, label=_("Original sound volume")),
+    Field("add_sound_volume", "int", 50, **PERCENT, label=_("Added sound volume")),
+    Field("add_product_link", "int", 0, choices=(0, 1), label=_("Add product link"),
+          help_text=_("TikTok only."), choice_labels={0: _("no"), 1: _("yes")}),
+    Field("placement", "str", "reel", choices=("reel", "story"), label=_("Placement"),
+          help_text=_("Instagram only.")),
+)  # fmt: skip
 
 
 def run(ctx: ScriptContext) -> str:
@@ -189,3 +226,52 @@ def wait_for_confirmation(ctx: ScriptContext, seconds: int) -> None:
         raise ScriptFailure(f"{ctx.app_name} said the upload failed")
     if ctx.exists("post_finish"):
         ctx.tap("post_finish")
+
+
+# --- the script -------------------------------------------------------------------------------
+
+
+def check(config: dict, errors: Errors) -> None:
+    """The files exist inside the material roots and suit the content type; a folder when the
+    source is a local folder; a keyword when the sound is searched."""
+    extensions = IMAGE_EXTENSIONS if config["content_type"] == 1 else VIDEO_EXTENSIONS
+    if config["material_list"]:
+        resolved, problems = materials.check_material_list(config["material_list"], extensions)
+        config["material_list"] = resolved
+        if problems:
+            errors.setdefault("material_list", []).extend(problems)
+    elif config["material_source"] == "localFolder" and not config["material_path"]:
+        errors.setdefault("material_path", []).append(
+            "required when material_source is localFolder (or give material_list)"
+        )
+    if config["material_path"]:
+        try:
+            config["material_path"] = materials.check_folder(config["material_path"])
+        except ValueError as exc:
+            errors.setdefault("material_path", []).append(str(exc))
+    if config["add_sound"] == "custom" and not config["custom_sound_keyword"].strip():
+        errors.setdefault("custom_sound_keyword", []).append("required when add_sound is custom")
+
+
+def time_limit(config: dict) -> float:
+    """Ten minutes for the steps, plus the upload and sound waits the config asks for."""
+    return 600 + config.get("upload_wait_time", 30) + config.get("sound_wait_time", 10)
+
+
+SCRIPT = Script(
+    name="post",
+    label=_("Post a video or images"),
+    fields=FIELDS,
+    run=run,
+    time_limit=time_limit,
+    check=check,
+    daily_limit="post",
+    selectors=(*ACCOUNT_SELECTORS, "nav_create", "gallery_item", "gallery_next", "editor_next",
+               "caption_field", "publish_button", "post_done", "post_failed", "post_finish"),
+    platform_selectors={
+        "tiktok": ("upload_button", "gallery_photos_tab", "gallery_videos_tab"),
+        "instagram": ("share_to_post", "share_to_reel", "share_to_story", "placement_post",
+                      "placement_reel", "placement_story", "gallery_multi_select",
+                      "story_share"),
+    },
+)  # fmt: skip

@@ -1,9 +1,12 @@
-"""The script registry: name → config schema → fan-out rule → runner.
+"""The script registry: which scripts exist, and the machinery they share.
 
-One place decides what a script accepts. The API (``tasks.creation``) and the dashboard's task
-form both call :func:`validate_config`, which returns the cleaned config (defaults filled in,
-aliases renamed to their real keys, unknown keys kept as sent) or raises Django's
-``ValidationError`` whose ``message_dict`` maps each config key to its messages::
+Each script is one module, ``tasks/scripts/<name>.py``, whose ``SCRIPT`` declares everything
+about it: its ``script_config`` fields (with their labels and form hints), its label, time
+limit, daily limit, selectors, checks, fan-out and runner. This module lists those modules in
+:data:`SCRIPT_NAMES` and answers for all of them. The API (``tasks.creation``) and the
+dashboard's task form both call :func:`validate_config`, which returns the cleaned config
+(defaults filled in, aliases renamed to their real keys, unknown keys kept as sent) or raises
+Django's ``ValidationError`` whose ``message_dict`` maps each config key to its messages::
 
     from django.core.exceptions import ValidationError
     from tasks.scripts.registry import validate_config
@@ -14,43 +17,46 @@ aliases renamed to their real keys, unknown keys kept as sent) or raises Django'
         form.add_error(None, exc)          # or exc.message_dict → {"target_users": [...]}
 
 Field names, defaults and aliases are TikMatrix's (``shared/spec/scripts.md``): clients send them.
-Material paths are resolved (symlinks followed) and must stay inside ``settings.MATERIAL_ROOTS``;
-``material:<id>`` names an uploaded library material and is stored as written, for the runner to
-resolve with :func:`material_file` (and mark used after posting).
+Material paths are checked by ``tasks.materials``.
+
+Adding a script: write ``tasks/scripts/<name>.py`` with a ``SCRIPT = Script(...)`` and add its
+name to :data:`SCRIPT_NAMES`; ``tests/tasks/test_scripts_registry.py`` checks it is complete.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-import os
-import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import KW_ONLY, dataclass, field
+from functools import cached_property
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.utils.functional import Promise
 
 from core.errors import Code, DomainError
-from devices.models import Account, Platform
+from devices.models import Platform
+
+if TYPE_CHECKING:
+    from tasks.scripts.base import ScriptContext
 
 Errors = dict[str, list[str]]
+Label = str | Promise  # translatable: gettext_lazy(...)
 
-VIDEO_EXTENSIONS = (".mp4", ".mov")
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
-MATERIAL_REF = re.compile(r"^material:(\d{1,18})$")
-# TikTok allows letters, digits, "_" and "." (24 max); Instagram the same set (30 max).
-USERNAME = re.compile(r"^[A-Za-z0-9._]{1,30}$")
-POST_URLS = [
-    re.compile(r"^https?://(www\.|m\.)?tiktok\.com/@[\w.]+/video/\d+/?(\?\S*)?$"),
-    re.compile(r"^https?://(vm|vt)\.tiktok\.com/\w+/?$"),
-    re.compile(r"^https?://(www\.)?instagram\.com/(p|reel|reels)/[\w-]+/?(\?\S*)?$"),
-]
+# The scripts, in the order the dashboard offers them; each is ``tasks.scripts.<name>.SCRIPT``.
+# An explicit list, not discovery: the order is the menu's, a module that fails to import
+# fails loudly here instead of vanishing, and removing a line retires a script.
+SCRIPT_NAMES = ("post", "follow", "unfollow", "account_warmup", "comment", "diagnostic")
+
 # TikMatrix names that exist but are not offered through the API (yet): all answer 40003.
 NOT_SUPPORTED_VIA_API = (
     "login", "profile", "match_accounts", "like", "message", "super_marketing", "scrape_user",
 )  # fmt: skip
+# Seconds a task may run when its script is no longer registered (an old row).
+DEFAULT_TIME_LIMIT = 600
 
 
 class ScriptError(DomainError, ValueError):
@@ -69,30 +75,61 @@ class ScriptNotSupported(ScriptError):
 
 @dataclass(frozen=True)
 class Field:
-    """One ``script_config`` key: its type, default and accepted values."""
+    """One ``script_config`` key: its type, default and accepted values, and how the dashboard
+    presents it."""
 
     name: str
     kind: str  # int | number | bool | str | str_or_int | str_list | object
     default: Any
+    _: KW_ONLY
+    label: Label
+    help_text: Label = ""
     choices: tuple = ()
+    choice_labels: Mapping[Any, Label] = field(default_factory=dict)  # choice → its label
     minimum: float | None = None
     maximum: float | None = None
     aliases: tuple[str, ...] = ()  # other keys clients send for this one
     value_aliases: dict[str, str] = field(default_factory=dict)  # other spellings of a choice
+    long_text: bool = False  # several lines in the form
+    in_form: bool = True  # False: accepted through the API, not worth a form control
 
 
-@dataclass(frozen=True)
+def one_task(config: dict) -> list[dict]:
+    """The default fan-out: one task per device (or account) with the config as it is."""
+    return [config]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Script:
     name: str
-    label: str
+    label: Label
     fields: tuple[Field, ...]
-    # Dotted path of ``run(ctx) -> remark``; the worker imports it when a task starts.
-    runner: str
+    run: Callable[[ScriptContext], str]  # returns the remark
+    # The longest one run may take (seconds): generous for the steps, plus the waits the config
+    # asks for. settings.TASK_TIMEOUTS overrides it, TASK_TIMEOUT_MAX caps it (timeout_for).
+    time_limit: Callable[[dict], float]
+    # Element names the script looks up in tasks/scripts/selectors/<platform>.json: on every
+    # platform it runs on, and only on one platform (an app-specific step).
+    selectors: tuple[str, ...] = ()
+    platform_selectors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    platforms: tuple[str, ...] = tuple(Platform.values)
+    # The Account daily limit each task of this script counts against (``daily_<x>_limit``),
+    # and the limited actions it does and records inside a run (tasks.limits.record).
+    daily_limit: str | None = None
+    records: tuple[str, ...] = ()
     # Cross-field rules, run after every field is clean: ``check(config, errors)``.
     check: Callable[[dict, Errors], None] | None = None
     # One create request makes one task per (target × config returned here).
-    fan_out: Callable[[dict], list[dict]] = lambda config: [config]
+    fan_out: Callable[[dict], list[dict]] = one_task
     api: bool = True
+
+    @property
+    def runner(self) -> str:
+        """Dotted path of :attr:`run`: what the worker imports when a task starts."""
+        return f"{self.run.__module__}.{self.run.__qualname__}"
+
+    def selectors_on(self, platform: str) -> tuple[str, ...]:
+        return (*self.selectors, *self.platform_selectors.get(platform, ()))
 
     def validate(self, config: Any) -> dict:
         if config is None:
@@ -108,25 +145,48 @@ class Script:
         return cleaned
 
 
+class Registry(Mapping[str, Script]):
+    """Script name → Script, imported on first use: the script modules import this module for
+    ``Field`` and ``Script``, so it cannot import them while it loads."""
+
+    def __init__(self, names: Iterable[str]):
+        self.names = tuple(names)
+
+    @cached_property
+    def _scripts(self) -> dict[str, Script]:
+        scripts = {}
+        for name in self.names:
+            script = import_module(f"tasks.scripts.{name}").SCRIPT
+            if script.name != name:
+                raise ImproperlyConfigured(
+                    f"tasks/scripts/{name}.py declares the script {script.name!r}; "
+                    "a script's module is named after it"
+                )
+            scripts[name] = script
+        return scripts
+
+    def __getitem__(self, name: str) -> Script:
+        return self._scripts[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._scripts)
+
+    def __len__(self) -> int:
+        return len(self._scripts)
+
+
+SCRIPTS = Registry(SCRIPT_NAMES)
+
+
 # --- public API ---------------------------------------------------------------------------------
 
 
-# How long one run of each script may take before its worker stops it (seconds): generous for
-# the steps, plus the waits the config asks for. TASK_TIMEOUTS overrides, TASK_TIMEOUT_MAX caps.
-TIMEOUTS: dict[str, Callable[[dict], float]] = {
-    "post": lambda c: 600 + c.get("upload_wait_time", 30) + c.get("sound_wait_time", 10),
-    "follow": lambda c: 300,
-    "unfollow": lambda c: 300,
-    "comment": lambda c: 300,
-    "account_warmup": lambda c: 300 + float(c.get("task_duration", 600)),
-    "diagnostic": lambda c: 60,
-}
-
-
 def timeout_for(script_name: str, config: dict) -> int:
-    """Seconds a task of ``script_name`` with ``config`` may run (see TIMEOUTS)."""
-    configured = settings.TASK_TIMEOUTS.get(script_name)
-    seconds = configured if configured else TIMEOUTS.get(script_name, lambda c: 600)(config)
+    """Seconds a task of ``script_name`` with ``config`` may run (see Script.time_limit)."""
+    seconds = settings.TASK_TIMEOUTS.get(script_name)
+    if not seconds:
+        script = SCRIPTS.get(script_name)
+        seconds = script.time_limit(config) if script else DEFAULT_TIME_LIMIT
     return int(min(seconds, settings.TASK_TIMEOUT_MAX))
 
 
@@ -153,32 +213,8 @@ def fan_out(script_name: str, config: dict) -> list[dict]:
     return get_script(script_name).fan_out(config)
 
 
-def script_choices(*, api_only: bool = False) -> list[tuple[str, str]]:
+def script_choices(*, api_only: bool = False) -> list[tuple[str, Label]]:
     return [(s.name, s.label) for s in SCRIPTS.values() if s.api or not api_only]
-
-
-def material_file(entry: str) -> str:
-    """The absolute file path of a ``material_list`` entry (a path or ``material:<id>``)."""
-    match = MATERIAL_REF.match(entry)
-    if match is None:
-        return entry
-    from tasks.models import Material
-
-    return Material.objects.get(pk=int(match.group(1))).file.path  # see tasks.storage
-
-
-def resolve_in_material_roots(raw: str) -> str:
-    """``raw`` with symlinks resolved, if it lies inside a material root; else ValueError.
-
-    A relative path is taken relative to the first root (where uploads land)."""
-    roots = [os.path.realpath(root) for root in settings.MATERIAL_ROOTS]
-    try:
-        real = os.path.realpath(os.path.join(roots[0], raw))
-    except (ValueError, OSError):  # NUL bytes, unreadable components
-        raise ValueError(f"{raw!r} is not a usable path") from None
-    if not any(os.path.commonpath([real, root]) == root for root in roots):
-        raise ValueError(f"{raw!r} is outside the material folders ({', '.join(roots)})")
-    return real
 
 
 # --- field cleaning -----------------------------------------------------------------------------
@@ -206,7 +242,7 @@ def _clean_fields(fields: Iterable[Field], raw: dict, errors: Errors) -> dict:
 
 
 def _clean_value(spec: Field, value: Any) -> Any:
-    value = _COERCE[spec.kind](value)
+    value = COERCE[spec.kind](value)
     if isinstance(value, str):
         value = spec.value_aliases.get(value, value)
     if spec.choices and value not in spec.choices:
@@ -266,7 +302,8 @@ def _as_object(value: Any) -> dict:
     return value
 
 
-_COERCE: dict[str, Callable[[Any], Any]] = {
+# Field kind → its coercion: the value as stored, or ValueError with the client's message.
+COERCE: dict[str, Callable[[Any], Any]] = {
     "int": _as_int,
     "number": _as_number,
     "bool": _as_bool,
@@ -274,270 +311,4 @@ _COERCE: dict[str, Callable[[Any], Any]] = {
     "str_or_int": _as_str_or_int,
     "str_list": _as_str_list,
     "object": _as_object,
-}
-
-
-def _split_list(text: str) -> list[str]:
-    """'a, b\\nc' → ['a', 'b', 'c']: TikMatrix's one-or-several-targets-in-a-string fields."""
-    return [part.strip() for part in re.split(r"[\r\n,]+", text) if part.strip()]
-
-
-def _unique(items: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(items))
-
-
-# --- materials ----------------------------------------------------------------------------------
-
-
-def _check_materials(entries: list[str], extensions: tuple[str, ...], errors: Errors) -> list[str]:
-    """Resolve ``material_list``: paths confined to the roots, ``material:<id>`` looked up."""
-    resolved, refs = [], {}
-    for entry in entries:
-        match = MATERIAL_REF.match(entry.strip())
-        if match:
-            refs[int(match.group(1))] = entry.strip()
-            resolved.append(entry.strip())
-            continue
-        try:
-            path = resolve_in_material_roots(entry)
-        except ValueError as exc:
-            errors.setdefault("material_list", []).append(str(exc))
-            continue
-        if not os.path.isfile(path):
-            errors.setdefault("material_list", []).append(f"{entry!r}: no such file")
-        elif not path.lower().endswith(extensions):
-            errors.setdefault("material_list", []).append(
-                f"{entry!r}: expected a {'/'.join(e[1:] for e in extensions)} file"
-            )
-        resolved.append(path)
-    if refs:
-        _check_material_refs(refs, extensions, errors)
-    return resolved
-
-
-def _check_material_refs(refs: dict[int, str], extensions: tuple[str, ...], errors: Errors):
-    from tasks.models import Material
-
-    kind = Material.Kind.VIDEO if extensions == VIDEO_EXTENSIONS else Material.Kind.IMAGE
-    found = {m.pk: m for m in Material.objects.filter(pk__in=refs).only("id", "kind", "used_at")}
-    for pk, entry in refs.items():
-        material = found.get(pk)
-        if material is None:
-            problem = "no such material"
-        elif material.kind != kind:
-            problem = f"is an {material.kind}, expected a {kind}"
-        elif material.used_at is not None:
-            problem = "was already posted (materials are never reused)"
-        else:
-            continue
-        errors.setdefault("material_list", []).append(f"{entry}: {problem}")
-
-
-def _check_folder(raw: str, key: str, errors: Errors) -> str:
-    try:
-        path = resolve_in_material_roots(raw)
-    except ValueError as exc:
-        errors.setdefault(key, []).append(str(exc))
-        return raw
-    if not os.path.isdir(path):
-        errors.setdefault(key, []).append(f"{raw!r}: no such folder")
-    return path
-
-
-def _check_image(raw: str, key: str, errors: Errors) -> str:
-    try:
-        path = resolve_in_material_roots(raw)
-    except ValueError as exc:
-        errors.setdefault(key, []).append(str(exc))
-        return raw
-    if not os.path.isfile(path) or not path.lower().endswith(IMAGE_EXTENSIONS):
-        errors.setdefault(key, []).append(f"{raw!r}: no such jpg/png file")
-    return path
-
-
-# --- the scripts --------------------------------------------------------------------------------
-
-PLATFORM = Field("platform", "str", None, choices=tuple(Platform.values))
-ORDER = Field("comment_order", "str", "random", choices=("random", "sequential"))
-EMOJI = Field("insert_emoji", "bool", False)
-
-
-def _check_post(config: dict, errors: Errors) -> None:
-    extensions = IMAGE_EXTENSIONS if config["content_type"] == 1 else VIDEO_EXTENSIONS
-    if config["material_list"]:
-        config["material_list"] = _check_materials(config["material_list"], extensions, errors)
-    elif config["material_source"] == "localFolder" and not config["material_path"]:
-        errors.setdefault("material_path", []).append(
-            "required when material_source is localFolder (or give material_list)"
-        )
-    if config["material_path"]:
-        config["material_path"] = _check_folder(config["material_path"], "material_path", errors)
-    if config["add_sound"] == "custom" and not config["custom_sound_keyword"].strip():
-        errors.setdefault("custom_sound_keyword", []).append("required when add_sound is custom")
-
-
-def _check_targets(config: dict, errors: Errors) -> None:
-    raw = config["target_users"] or _split_list(config["target_user"])
-    targets = _unique(Account.normalise_username(name) for name in raw)
-    targets = [name for name in targets if name]
-    bad = [name for name in targets if not USERNAME.match(name)]
-    if bad:
-        errors.setdefault("target_users", []).append(
-            "not a username (letters, digits, '.' and '_' only): " + ", ".join(bad)
-        )
-    elif not targets:
-        errors.setdefault("target_users", []).append(
-            "give at least one user to target (target_users, or target_user)"
-        )
-    config["target_users"] = targets
-
-
-def _fan_out_targets(config: dict) -> list[dict]:
-    return [{**config, "target_users": [u], "target_user": u} for u in config["target_users"]]
-
-
-def _check_warmup(config: dict, errors: Errors) -> None:
-    if config["min_duration"] > config["max_duration"]:
-        errors.setdefault("min_duration", []).append("must not exceed max_duration")
-
-
-def _check_comment(config: dict, errors: Errors) -> None:
-    urls = _unique(config["target_post_urls"] or _split_list(config["target_post_url"]))
-    urls = [url.strip() for url in urls if url.strip()]
-    bad = [url for url in urls if not any(p.match(url) for p in POST_URLS)]
-    if bad:
-        errors.setdefault("target_post_urls", []).append(
-            "not a TikTok video or Instagram post/reel URL: " + ", ".join(bad)
-        )
-    elif not urls:
-        errors.setdefault("target_post_urls", []).append(
-            "give at least one post URL (target_post_urls, or target_post_url)"
-        )
-    config["target_post_urls"] = urls
-    if not config["comment_content"].strip():
-        errors.setdefault("comment_content", []).append("required: the comments, one per line")
-    if config.get("comment_image_path"):
-        config["comment_image_path"] = _check_image(
-            _as_str(config["comment_image_path"]), "comment_image_path", errors
-        )
-
-
-def _fan_out_urls(config: dict) -> list[dict]:
-    return [
-        {**config, "target_post_urls": [url], "target_post_url": url}
-        for url in config["target_post_urls"]
-    ]
-
-
-TARGET_FIELDS = (
-    PLATFORM,
-    Field("target_users", "str_list", []),
-    Field("target_user", "str", "", aliases=("target_username",)),
-    Field("access_method", "str", "direct", choices=("direct", "search")),
-)
-PERCENT = {"minimum": 0, "maximum": 100}
-
-SCRIPTS: dict[str, Script] = {
-    script.name: script
-    for script in [
-        Script(
-            "post",
-            "Post a video or images",
-            (
-                PLATFORM,
-                Field("content_type", "int", 0, choices=(0, 1)),
-                Field("image_count", "int", 1, minimum=1, maximum=35),
-                Field("captions", "str", ""),
-                Field("caption_format", "str", "multiline", choices=("multiline", "spintax")),
-                Field(
-                    "post_way",
-                    "str",
-                    "share",
-                    choices=("share", "addButton", "useSound"),
-                    value_aliases={"add_button": "addButton", "use_sound": "useSound"},
-                ),
-                Field("material_list", "str_list", []),
-                Field(
-                    "material_source",
-                    "str",
-                    "materialLibrary",
-                    choices=("materialLibrary", "localFolder"),
-                ),
-                Field("material_path", "str", ""),
-                Field("materials_tags", "str", ""),
-                Field("upload_wait_time", "int", 30, minimum=1, maximum=3600),
-                Field("sound_wait_time", "int", 10, minimum=0, maximum=600),
-                Field("add_sound", "str_or_int", "-1", choices=("-1", "0", "1", "custom")),
-                Field("custom_sound_keyword", "str", ""),
-                Field("origin_sound_volume", "int", 50, **PERCENT),
-                Field("add_sound_volume", "int", 50, **PERCENT),
-                Field("add_product_link", "int", 0, choices=(0, 1)),
-                Field("placement", "str", "reel", choices=("reel", "story")),
-            ),
-            runner="tasks.scripts.post.run",
-            check=_check_post,
-        ),
-        Script(
-            "follow",
-            "Follow users",
-            TARGET_FIELDS,
-            runner="tasks.scripts.follow.run",
-            check=_check_targets,
-            fan_out=_fan_out_targets,
-        ),
-        Script(
-            "unfollow",
-            "Unfollow users",
-            TARGET_FIELDS,
-            runner="tasks.scripts.unfollow.run",
-            check=_check_targets,
-            fan_out=_fan_out_targets,
-        ),
-        Script(
-            "account_warmup",
-            "Warm up the account",
-            (
-                PLATFORM,
-                Field("task_duration", "number", 600, minimum=1, maximum=86400),
-                Field("topic", "str", ""),
-                Field("min_duration", "number", 15, minimum=0, maximum=3600),
-                Field("max_duration", "number", 30, minimum=0, maximum=3600),
-                Field("like_probable", "number", 0, **PERCENT),
-                Field("floow_probable", "number", 0, aliases=("follow_probable",), **PERCENT),
-                Field("collect_probable", "number", 0, **PERCENT),
-                Field("comment_probable", "number", 0, **PERCENT),
-                Field("comment", "str", ""),
-                EMOJI,
-                ORDER,
-                # Accepted and stored; AI comments are not generated (the runner says so).
-                Field("generate_by_chatgpt", "bool", False),
-                Field("chatgpt_settings", "object", {}),
-            ),
-            runner="tasks.scripts.account_warmup.run",
-            check=_check_warmup,
-        ),
-        Script(
-            "comment",
-            "Comment on posts",
-            (
-                PLATFORM,
-                Field("target_post_urls", "str_list", []),
-                Field("target_post_url", "str", ""),
-                Field("comment_content", "str", ""),
-                ORDER,
-                EMOJI,
-            ),
-            runner="tasks.scripts.comment.run",
-            check=_check_comment,
-            fan_out=_fan_out_urls,
-        ),
-        # Checks a phone end to end (and is the dispatch benchmark's cheapest real task).
-        Script(
-            "diagnostic",
-            "Diagnostic",
-            (PLATFORM,),
-            runner="tasks.scripts.diagnostic.run",
-            api=False,
-        ),
-    ]
 }

@@ -1,7 +1,17 @@
 """``unfollow``: stop following one user (one task per target)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from tasks.scripts.base import ScriptContext, ScriptFailure
-from tasks.scripts.flows import ensure_account, follow_state, open_profile
+from tasks.scripts.fields import TARGET_FIELDS, check_targets, one_task_per_target
+from tasks.scripts.flows import (
+    ACCOUNT_SELECTORS,
+    PROFILE_SELECTORS,
+    ensure_account,
+    follow_state,
+    open_profile,
+)
+from tasks.scripts.registry import Script
 
 
 def run(ctx: ScriptContext) -> str:
@@ -23,3 +33,17 @@ def run(ctx: ScriptContext) -> str:
     if follow_state(ctx)[1]:
         raise ScriptFailure(f"tapped Unfollow on @{target} but the app still shows Following")
     return f"unfollowed @{target}"
+
+
+SCRIPT = Script(
+    name="unfollow",
+    label=_("Unfollow users"),
+    fields=TARGET_FIELDS,
+    run=run,
+    time_limit=lambda config: 300,
+    check=check_targets,
+    fan_out=one_task_per_target,
+    daily_limit="unfollow",
+    selectors=(*ACCOUNT_SELECTORS, *PROFILE_SELECTORS),
+    platform_selectors={"instagram": ("unfollow_confirm",)},  # TikTok unfollows at once
+)

@@ -1,8 +1,10 @@
 """Licence keys are verified offline from their Ed25519 signature; plans gate automation."""
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
+from django.core import signing
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -45,6 +47,62 @@ def test_the_trial_cannot_be_restarted_by_asking_again():
     first = licensing.ensure_trial()
     assert licensing.ensure_trial().pk == first.pk
     assert Licence.objects.filter(is_trial=True).count() == 1
+
+
+# --- the trial cannot be restarted -----------------------------------------------------------
+
+
+def entitlement_in(days: int):
+    """The plan as it will be ``days`` from now (the clock moved on; nothing else changed)."""
+    later = timezone.now() + timedelta(days=days)
+    licensing.clear_entitlement_cache()
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        return current_entitlement()
+
+
+@pytest.fixture
+def trial(db):
+    trial = licensing.ensure_trial()
+    assert entitlement_in(13).is_trial and entitlement_in(15).plan.name == "Free"
+    return trial
+
+
+def test_deleting_the_trial_row_does_not_restart_the_trial(trial):
+    Licence.objects.filter(is_trial=True).delete()
+    assert entitlement_in(15).plan.name == "Free"
+    assert entitlement_in(13).is_trial  # and it did not end either
+
+
+def test_editing_the_trial_row_does_not_lengthen_it(trial):
+    forged = signing.dumps({"start": (timezone.now() + timedelta(days=30)).isoformat()},
+                           key="another secret", salt=licensing.TRIAL_SALT)  # fmt: skip
+    later = timezone.now() + timedelta(days=365)
+    Licence.objects.filter(is_trial=True).update(expires_at=later, key=forged)
+    assert entitlement_in(15).plan.name == "Free"
+
+
+def test_without_its_row_and_its_file_the_trial_still_ends_on_time(trial, settings):
+    Licence.objects.filter(is_trial=True).delete()
+    settings.LICENCE_TRIAL_FILE.unlink()
+    assert entitlement_in(15).plan.name == "Free"
+
+
+def test_the_trial_start_is_signed_and_kept_outside_the_database_too(trial, settings):
+    kept = settings.LICENCE_TRIAL_FILE.read_text().strip()
+    assert licensing._start_from(kept) == licensing._start_from(trial.key) is not None
+    assert oct(settings.LICENCE_TRIAL_FILE.stat().st_mode & 0o777) == "0o600"
+    with pytest.raises(signing.BadSignature):
+        signing.loads(kept, key="another secret", salt=licensing.TRIAL_SALT)
+
+
+def test_the_admin_cannot_delete_the_trial(trial, client_as, owner):
+    admin = client_as(owner)
+    assert admin.post(f"/admin/core/licence/{trial.pk}/delete/", {"post": "yes"}).status_code == 403
+    admin.post(
+        "/admin/core/licence/",
+        {"action": "delete_selected", "_selected_action": [trial.pk], "post": "yes"},
+    )
+    assert Licence.objects.filter(is_trial=True).exists()
 
 
 @pytest.mark.django_db

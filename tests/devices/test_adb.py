@@ -17,13 +17,13 @@ from devices.adb import (
     input_text_commands,
     parse_hierarchy,
 )
-from tests.devices.conftest import connect, connect_unauthorized, wait_state
+from tests.phones import connect, connect_unauthorized, wait_state
 
 TIKTOK = "com.zhiliaoapp.musically"
 
 
-def test_device_info_reads_model_android_screen_and_battery(shared_device):
-    info = shared_device.info()
+def test_device_info_reads_model_android_screen_and_battery(shared_link):
+    info = shared_link.info()
     assert (info.model, info.brand, info.android_version, info.sdk) == (
         "Pixel 7",
         "google",
@@ -34,25 +34,25 @@ def test_device_info_reads_model_android_screen_and_battery(shared_device):
     assert 0 <= info.battery <= 100
 
 
-def test_push_and_pull_multi_megabyte_file_byte_exact(shared_device, tmp_path):
+def test_push_and_pull_multi_megabyte_file_byte_exact(shared_link, tmp_path):
     data = os.urandom(4 * 1024 * 1024 + 3)
     src = tmp_path / "video.mp4"
     src.write_bytes(data)
-    assert shared_device.push(src, "/sdcard/DCIM/Camera/video.mp4") == len(data)
-    assert shared_device.pull("/sdcard/DCIM/Camera/video.mp4", tmp_path / "back.mp4") == len(data)
+    assert shared_link.push(src, "/sdcard/DCIM/Camera/video.mp4") == len(data)
+    assert shared_link.pull("/sdcard/DCIM/Camera/video.mp4", tmp_path / "back.mp4") == len(data)
     assert (tmp_path / "back.mp4").read_bytes() == data
-    shared_device.push(b"tiny", "/data/local/tmp/new/dir/t.txt")  # parents are created
-    assert shared_device.read_bytes("/data/local/tmp/new/dir/t.txt") == b"tiny"
-    assert not shared_device.exists("/data/local/tmp/absent")
+    shared_link.push(b"tiny", "/data/local/tmp/new/dir/t.txt")  # parents are created
+    assert shared_link.read_bytes("/data/local/tmp/new/dir/t.txt") == b"tiny"
+    assert not shared_link.exists("/data/local/tmp/absent")
 
 
-def test_screenshot_is_a_png_of_the_screen_size(shared_device):
-    png = shared_device.screenshot_png()
-    assert Image.open(io.BytesIO(png)).size == shared_device.window_size()
+def test_screenshot_is_a_png_of_the_screen_size(shared_link):
+    png = shared_link.screenshot_png()
+    assert Image.open(io.BytesIO(png)).size == shared_link.window_size()
 
 
-def test_hierarchy_dump_parses_into_nodes_with_bounds(shared_device):
-    root = shared_device.dump_ui()
+def test_hierarchy_dump_parses_into_nodes_with_bounds(shared_link):
+    root = shared_link.dump_ui()
     nodes = list(root.iter())
     assert len(nodes) > 2
     clickable = [n for n in nodes if n.clickable and n.bounds[2] > n.bounds[0]]
@@ -79,26 +79,26 @@ def test_parse_hierarchy_finds_by_id_text_and_description():
 
 def test_tap_lands_on_the_element_found_in_the_dump(adb, make_phone):
     phone = make_phone()
-    device = adb.device(phone.serial)
-    target = next(n for n in device.dump_ui().iter() if n.clickable and n.resource_id + n.text)
-    device.tap_node(target)
+    link = adb.device(phone.serial)
+    target = next(n for n in link.dump_ui().iter() if n.clickable and n.resource_id + n.text)
+    link.tap_node(target)
     hit = phone.taps[-1]
     assert (hit.x, hit.y) == target.centre
     assert (hit.resource_id, hit.text) == (target.resource_id, target.text)
 
 
 def test_apps_start_stop_current_packages_and_versions(adb, make_phone):
-    device = adb.device(make_phone().serial)
-    assert TIKTOK in device.packages(third_party=True)
-    assert "com.android.settings" not in device.packages(third_party=True)
-    assert device.packages()[TIKTOK] == device.app_version(TIKTOK) != ""
-    assert device.app_version("com.example.absent") is None
-    device.app_start(TIKTOK)
-    assert device.app_current()[0] == TIKTOK
-    device.app_stop(TIKTOK)
-    assert device.app_current()[0] != TIKTOK
+    link = adb.device(make_phone().serial)
+    assert TIKTOK in link.packages(third_party=True)
+    assert "com.android.settings" not in link.packages(third_party=True)
+    assert link.packages()[TIKTOK] == link.app_version(TIKTOK) != ""
+    assert link.app_version("com.example.absent") is None
+    link.app_start(TIKTOK)
+    assert link.app_current()[0] == TIKTOK
+    link.app_stop(TIKTOK)
+    assert link.app_current()[0] != TIKTOK
     with pytest.raises(DeviceError, match="could not start"):
-        device.app_start("com.example.absent")
+        link.app_start("com.example.absent")
 
 
 SPECIALS = string.punctuation + " "  # every printable ASCII character that is not alphanumeric
@@ -122,13 +122,13 @@ def test_input_text_rejects_non_ascii():
 
 def test_swipe_keyevent_and_media_scan(adb, make_phone):
     phone = make_phone()
-    device = adb.device(phone.serial)
-    device.swipe(500, 1800, 500, 400, 200)
-    device.keyevent("KEYCODE_HOME")
-    device.push(b"jpeg", "/sdcard/DCIM/Camera/p.jpg")
-    device.media_scan("/sdcard/DCIM/Camera/p.jpg")
+    link = adb.device(phone.serial)
+    link.swipe(500, 1800, 500, 400, 200)
+    link.keyevent("KEYCODE_HOME")
+    link.push(b"jpeg", "/sdcard/DCIM/Camera/p.jpg")
+    link.media_scan("/sdcard/DCIM/Camera/p.jpg")
     assert "/storage/emulated/0/DCIM/Camera/p.jpg" in phone.media.paths()
-    assert device.shell_status("ls /sdcard/nope") == (
+    assert link.shell_status("ls /sdcard/nope") == (
         1,
         "ls: /sdcard/nope: No such file or directory",
     )

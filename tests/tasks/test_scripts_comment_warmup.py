@@ -1,8 +1,9 @@
 """``comment`` and ``account_warmup`` (and the daily limits their actions count against).
 
-End to end: tasks created like the API creates them run through the real cluster, dispatcher
-and adb server on simulated phones; the phone's recorded outcome (comments, watched items,
-likes, follows) proves what happened. The pure helpers are tested without phones.
+On phones: tasks created like the API creates them are claimed by the dispatcher and run by the
+worker's entry point in this process (``tests/tasks/inprocess.py``) on simulated phones behind the
+real adb server; the phone's recorded outcome (comments, watched items, likes, follows) proves
+what happened. The pure helpers are tested without phones.
 """
 
 from __future__ import annotations
@@ -21,13 +22,15 @@ from tasks.scripts.account_warmup import Plan, chance, pick_keyword
 from tasks.scripts.base import ScriptFailure
 from tasks.scripts.comment import pick_comment, platform_of_url, with_emoji
 from tasks.scripts.registry import validate_config
-from tests.tasks.engine import FarmHost, register, wait_until
+from tests.tasks.engine import register, wait_until
 from tests.tasks.factories import make_account, make_device, make_task
+from tests.tasks.inprocess import serve_in_process
 
 Status, Wait = Task.Status, Task.WaitReason
 TIKTOK, INSTAGRAM = "com.zhiliaoapp.musically", "com.instagram.android"
 IME = "com.android.adbkeyboard"
-e2e = pytest.mark.django_db(transaction=True)
+# Worker threads have their own database connections, so the data must be committed.
+on_phones = pytest.mark.django_db(transaction=True)
 
 
 # --- pure helpers -------------------------------------------------------------------------------
@@ -100,15 +103,12 @@ def test_a_follow_tasks_own_log_is_not_counted_twice():
     assert limits.used_today({account.pk})[account.pk, "follow"] == 1
 
 
-# --- end to end -------------------------------------------------------------------------------
+# --- on phones ---------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def host(adb_server, tmp_path):
-    (tmp_path / "host").mkdir()
-    farm_host = FarmHost(adb_server, tmp_path / "host", workers=4).start()
-    yield farm_host
-    farm_host.stop()
+def host(adb_server, settings, monkeypatch):
+    yield from serve_in_process(adb_server, settings, monkeypatch)
 
 
 def create(script: str, config: dict, **where) -> list[Task]:
@@ -116,19 +116,9 @@ def create(script: str, config: dict, **where) -> list[Task]:
     return list(Task.objects.filter(pk__in=created.task_ids).order_by("pk"))
 
 
-def wait_for(tasks: list[Task], done=lambda t: t.status in Task.TERMINAL, timeout: float = 60):
-    def all_done():
-        for task in tasks:
-            task.refresh_from_db()
-        return all(done(t) for t in tasks)
-
-    wait_until(all_done, timeout=timeout, every=0.2)
-    return tasks
-
-
-def completed(task: Task, host) -> Task:
+def completed(task: Task) -> Task:
     steps = list(task.events.values_list("step", "message"))
-    assert task.status == Status.COMPLETED, (task.remark, steps, host.logs())
+    assert task.status == Status.COMPLETED, (task.remark, steps)
     return task
 
 
@@ -150,7 +140,7 @@ IG_URLS = ["https://www.instagram.com/p/Cabc123XYZ/", "https://www.instagram.com
 LINES = "Que vídeo incrível!\nAdorei 😍\nNice one"
 
 
-@e2e
+@on_phones
 def test_comments_land_on_the_right_posts_with_the_right_text(host, make_phone):
     """Four phones at once (one e2e run keeps the suite fast): a sequential TikTok batch with
     accents and emoji, an Instagram post and reel, emoji with and without the input method,
@@ -171,9 +161,9 @@ def test_comments_land_on_the_right_posts_with_the_right_text(host, make_phone):
     first, capped = create("comment", emoji, usernames=["ana.farm"])
     [no_ime] = create("comment", {**emoji, "target_post_urls": TIKTOK_URLS[:1]},
                       serials=[plain.serial])  # fmt: skip
-    wait_for([*tiktok_tasks, *ig_tasks, first, no_ime])
+    host.run([*tiktok_tasks, *ig_tasks, first, no_ime])
     for task in (*tiktok_tasks, *ig_tasks, first, no_ime):
-        completed(task, host)
+        completed(task)
 
     landed = [(c.platform, c.post_url, c.text) for c in tiktok.ui.outcomes.comments]
     assert landed == [
@@ -189,11 +179,11 @@ def test_comments_land_on_the_right_posts_with_the_right_text(host, make_phone):
     assert [c.text for c in plain.ui.outcomes.comments] == ["Top"]
     assert any("no ADB Keyboard" in m for m in no_ime.events.values_list("message", flat=True))
     # Daily comment limit 1: the account's second comment task waits.
-    wait_for([capped], done=lambda t: t.wait_reason == Wait.ACCOUNT_DAILY_LIMIT, timeout=10)
+    host.run([capped], done=lambda t: t.wait_reason == Wait.ACCOUNT_DAILY_LIMIT, timeout=10)
     assert capped.status == Status.PENDING
 
 
-@e2e
+@on_phones
 def test_warmup_on_tiktok_likes_skips_ads_and_lives_stops_following_and_can_be_stopped(
     host, make_phone
 ):
@@ -209,8 +199,8 @@ def test_warmup_on_tiktok_likes_skips_ads_and_lives_stops_following_and_can_be_s
                        usernames=["quiet.one"])  # fmt: skip
     endless = {"task_duration": 600, "min_duration": 60, "max_duration": 60}
     [stopped] = create("account_warmup", endless, serials=[stopper.serial])
-    stop_mid_video(stopped)
-    wait_for([likes, follows])
+    stop_mid_video(host, stopped)
+    host.run([likes, follows])
 
     # Like probability 100: every watched video liked; the ad and the LIVE swiped past.
     watched = liker.ui.outcomes.watched
@@ -220,31 +210,31 @@ def test_warmup_on_tiktok_likes_skips_ads_and_lives_stops_following_and_can_be_s
     liked = {r.post_id for r in liker.ui.outcomes.likes}
     assert liked == {w.item_id for w in videos} and liker.ui.outcomes.collects == []
     assert all(w.seconds < 1.5 for w in watched if w.kind in ("ad", "live"))
-    remark = completed(likes, host).remark
+    remark = completed(likes).remark
     assert remark.startswith(f"watched {len(videos)} videos") and f"liked {len(videos)}" in remark
     assert "skipped 2 ads/LIVE" in remark or "skipped 3 ads/LIVE" in remark
     # Follow probability 100 but a daily follow limit of 1: one follow, then none; no likes.
     assert [f.account for f in limited.ui.outcomes.follows] == ["quiet.one"]
     assert limited.ui.outcomes.likes == []
     assert sum(1 for w in limited.ui.outcomes.watched if w.seconds >= 1) >= 2
-    remark = completed(follows, host).remark
+    remark = completed(follows).remark
     assert "followed 1" in remark and "daily follow limit reached" in remark
     assert "generate_by_chatgpt was not executed" in remark
 
 
-def stop_mid_video(task: Task) -> None:
+def stop_mid_video(host, task: Task) -> None:
     """Stop ``task`` while it watches its first (60 s) video; the worker must notice within a
     heartbeat, in the middle of the wait, and log its own "stopped" line."""
     from tasks.actions import stop_task
 
-    wait_until(lambda: Task.objects.filter(pk=task.pk, step="item 1").exists(), 20)
+    host.run([task], done=lambda t: t.step == "item 1", timeout=20)
     stop_task(task, actor="tester")
     wait_until(lambda: task.events.filter(step="stopped").count() == 2, 5)
     task.refresh_from_db()
     assert task.status == Status.FAILED and task.remark == "stopped by tester"
 
 
-@e2e
+@on_phones
 def test_warmup_on_instagram_reels_and_topic_results_with_comments(host, make_phone):
     reels = make_phone()
     register(reels)
@@ -255,9 +245,9 @@ def test_warmup_on_instagram_reels_and_topic_results_with_comments(host, make_ph
               "collect_probable": 100, "comment_probable": 100, "comment": "Lindo!\nWow\nTop",
               "comment_order": "sequential"}  # fmt: skip
     [searched] = create("account_warmup", config, usernames=["ig.warm"])
-    wait_for([feed, searched])
-    completed(feed, host)
-    completed(searched, host)
+    host.run([feed, searched])
+    completed(feed)
+    completed(searched)
     # Instagram opens on the home feed; its first post is seen before the switch to reels.
     watched = reels.ui.outcomes.watched[1:]
     assert "ad" in [w.kind for w in watched]
@@ -275,7 +265,7 @@ def test_warmup_on_instagram_reels_and_topic_results_with_comments(host, make_ph
     assert "topic “cats”" in searched.remark or "topic “dogs”" in searched.remark
 
 
-@e2e
+@on_phones
 def test_unfollow_via_search_and_not_following_on_both_apps(host, make_phone):
     tiktok, instagram = make_phone(), make_phone()
     for phone in (tiktok, instagram):
@@ -285,8 +275,8 @@ def test_unfollow_via_search_and_not_following_on_both_apps(host, make_phone):
     [unfollowed] = create("unfollow", config, serials=[tiktok.serial])
     [not_following] = create("unfollow", {**config, "platform": "instagram"},
                              serials=[instagram.serial])  # fmt: skip
-    wait_for([unfollowed, not_following])
-    assert completed(unfollowed, host).remark == "unfollowed @dani.x"
+    host.run([unfollowed, not_following])
+    assert completed(unfollowed).remark == "unfollowed @dani.x"
     assert [(u.platform, u.target) for u in tiktok.ui.outcomes.unfollows] == [("tiktok", "dani.x")]
-    assert completed(not_following, host).remark == "not following @dani.x; nothing to do"
+    assert completed(not_following).remark == "not following @dani.x; nothing to do"
     assert instagram.ui.outcomes.unfollows == []

@@ -1,5 +1,10 @@
-"""The scripts end to end: tasks created like the API creates them run on simulated TikTok and
-Instagram apps through the real adb server and cluster; the phone's recorded outcome proves it."""
+"""The scripts on simulated TikTok and Instagram apps: tasks created like the API creates them
+are claimed by the dispatcher and run by the worker's entry point on phones behind the real adb
+server; the phone's recorded outcome proves what happened.
+
+Most run in process (``tests/tasks/inprocess.py``: the production path minus the queue); the
+``e2e`` ones go through a real worker cluster and dispatcher (``tests/tasks/engine.py``).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from devices.models import Account, Platform
 from tasks.creation import CreateRequest, create_tasks
 from tasks.models import Material, Task
 from tests.tasks.engine import FarmHost, register, wait_until
+from tests.tasks.inprocess import serve_in_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Status = Task.Status
@@ -19,32 +25,34 @@ IME = "com.android.adbkeyboard"
 
 
 @pytest.fixture
-def host(adb_server, tmp_path):
-    farm_host = FarmHost(adb_server, tmp_path / "host", workers=3)
+def host(adb_server, settings, monkeypatch):
+    yield from serve_in_process(adb_server, settings, monkeypatch)
+
+
+@pytest.fixture
+def cluster(adb_server, tmp_path):
+    """A real worker cluster and dispatcher (subprocesses) on the test database."""
     (tmp_path / "host").mkdir()
-    farm_host.start()
+    farm_host = FarmHost(adb_server, tmp_path / "host", workers=3).start()
     yield farm_host
     farm_host.stop()
 
 
-def run(host, script: str, config: dict, **where) -> list[Task]:
+def create(script: str, config: dict, **where) -> list[Task]:
     created = create_tasks(CreateRequest(script, config, **where))
-    tasks = list(Task.objects.filter(pk__in=created.task_ids).order_by("pk"))
-
-    def all_finished():
-        for task in tasks:
-            task.refresh_from_db()
-        return all(t.status in Task.TERMINAL for t in tasks)
-
-    wait_until(all_finished, timeout=90, every=0.2)
-    return tasks
+    return list(Task.objects.filter(pk__in=created.task_ids).order_by("pk"))
 
 
-def completed(task: Task, host) -> Task:
+def run(host, script: str, config: dict, **where) -> list[Task]:
+    return host.run(create(script, config, **where))
+
+
+def completed(task: Task, host=None) -> Task:
+    logs = host.logs() if isinstance(host, FarmHost) else ""
     assert task.status == Status.COMPLETED, (
         task.remark,
         list(task.events.values_list("step", "message")),
-        host.logs(),
+        logs,
     )
     return task
 
@@ -58,11 +66,14 @@ def video_file(tmp_root, name="clip.mp4", payload=b"video-bytes") -> tuple[str, 
 # --- follow / unfollow --------------------------------------------------------------------
 
 
-def test_follow_by_url_on_tiktok_in_device_mode(host, make_phone):
+@pytest.mark.e2e
+def test_follow_by_url_on_tiktok_in_device_mode_through_a_real_cluster(cluster, make_phone):
     phone = make_phone()
     register(phone)
-    [task] = run(host, "follow", {"target_users": ["@maria.lima"]}, serials=[phone.serial])
-    assert completed(task, host).remark == "followed @maria.lima"
+    [task] = create("follow", {"target_users": ["@maria.lima"]}, serials=[phone.serial])
+    wait_until(lambda: Task.objects.get(pk=task.pk).status in Task.TERMINAL, timeout=90)
+    task.refresh_from_db()
+    assert completed(task, cluster).remark == "followed @maria.lima"
     assert [(f.platform, f.target) for f in phone.ui.outcomes.follows] == [("tiktok", "maria.lima")]
 
 
@@ -199,7 +210,8 @@ def test_a_missing_element_fails_with_a_screenshot_and_the_hierarchy(host, make_
     assert not Task.objects.running().exists()
 
 
-def test_stop_takes_effect_mid_run(host, make_phone):
+@pytest.mark.e2e
+def test_stop_takes_effect_mid_run_in_a_real_worker(cluster, make_phone):
     from tasks.actions import stop_task
 
     phone = make_phone()

@@ -1,20 +1,35 @@
-"""The script registry: the one validator of script_config, shared by the API and the dashboard."""
+"""The script registry: the one validator of script_config, shared by the API and the dashboard,
+and the completeness of every script module it lists."""
 
 from __future__ import annotations
 
 import os
+import pkgutil
+from dataclasses import replace
+from importlib import import_module
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.utils import translation
+from django.utils.module_loading import import_string
 
+import tasks.scripts
+from tasks import limits, materials
+from tasks.forms import TaskCreateForm
 from tasks.models import Material
-from tasks.scripts import registry
+from tasks.scripts.base import load_selectors
 from tasks.scripts.registry import (
+    SCRIPT_NAMES,
+    SCRIPTS,
+    Field,
+    Registry,
+    Script,
     ScriptNameMissing,
     ScriptNotSupported,
     fan_out,
     get_script,
     script_choices,
+    timeout_for,
     validate_config,
 )
 
@@ -200,7 +215,7 @@ def test_library_references_must_exist_be_unused_and_of_the_right_kind(settings)
         "post", {"material_list": [f"material:{n}" for n in (image.pk, used.pk, 999)]}
     )["material_list"]
     assert len(messages) == 3
-    path = registry.material_file(f"material:{video.pk}")
+    path = materials.material_file(f"material:{video.pk}")
     assert path == str(settings.MATERIAL_UPLOAD_ROOT / "uploads" / "v.mp4")
 
 
@@ -231,3 +246,153 @@ def test_the_worker_finds_every_scripts_runner_and_forms_get_choices():
         "comment",
     ]
     assert "diagnostic" in dict(script_choices())
+
+
+def test_a_comment_image_must_be_an_image_path_inside_the_roots(settings):
+    (settings.MATERIAL_ROOTS[0] / "pic.png").write_bytes(b"x")
+    base = {"target_post_url": "https://vm.tiktok.com/A1/", "comment_content": "hi"}
+    config = validate_config("comment", {**base, "comment_image_path": "pic.png"})
+    assert config["comment_image_path"] == os.path.realpath(settings.MATERIAL_ROOTS[0] / "pic.png")
+    for wrong in ("/etc/passwd", "missing.png", 5):
+        assert "comment_image_path" in problems("comment", {**base, "comment_image_path": wrong})
+
+
+# --- time limits ----------------------------------------------------------------------------------
+
+
+def test_time_limits_follow_the_config_and_the_settings(settings):
+    settings.TASK_TIMEOUTS, settings.TASK_TIMEOUT_MAX = {}, 3600
+    assert timeout_for("post", validate_config("post", {"upload_wait_time": 100})) == 710
+    assert timeout_for("account_warmup", {"task_duration": 1200}) == 1500
+    assert timeout_for("follow", {}) == 300 and timeout_for("diagnostic", {}) == 60
+    assert timeout_for("account_warmup", {"task_duration": 86400}) == 3600  # capped
+    settings.TASK_TIMEOUTS = {"follow": 120}
+    assert timeout_for("follow", {}) == 120
+    assert timeout_for("retired_script", {}) == 600  # an old task of a script no longer listed
+
+
+# --- completeness: adding a script is adding one complete module -------------------------------
+
+
+def script_problems(script: Script) -> list[str]:
+    """What ``script`` lacks to be registered: empty when it is complete."""
+    problems = []
+    if not str(script.label).strip():
+        problems.append("the script has no label")
+    if not callable(script.run):
+        problems.append("its runner is not callable")
+    elif not importable(script.runner, script.run):
+        problems.append(f"the worker cannot import its runner as {script.runner}")
+    if not callable(script.time_limit):
+        problems.append("it has no time limit")
+    elif not script.time_limit(defaults_of(script)) > 0:
+        problems.append("its time limit is not a positive number of seconds")
+    problems += [f"the field {f.name} has no label" for f in script.fields if not str(f.label)]
+    for platform in set(script.platform_selectors) - set(script.platforms):
+        problems.append(f"selectors for {platform}, a platform it does not run on")
+    for platform in script.platforms:
+        elements = load_selectors(platform)["elements"]
+        missing = [name for name in script.selectors_on(platform) if name not in elements]
+        problems += [f"the selector {name} is not in {platform}.json" for name in missing]
+    account_limits = limits.account_limits()
+    for action in filter(None, (script.daily_limit, *script.records)):
+        if action not in account_limits:
+            problems.append(f"{action} is not an Account daily limit")
+    return problems
+
+
+def importable(path: str, target) -> bool:
+    try:
+        return import_string(path) is target
+    except ImportError:
+        return False
+
+
+def defaults_of(script: Script) -> dict:
+    """The config every cleaned config of ``script`` starts from."""
+    return {spec.name: spec.default for spec in script.fields}
+
+
+@pytest.mark.parametrize("name", SCRIPT_NAMES)
+def test_every_registered_script_is_complete(name):
+    assert script_problems(SCRIPTS[name]) == []
+
+
+COMPLETE = get_script("follow")
+
+
+@pytest.mark.parametrize(
+    ("incomplete", "problem"),
+    [
+        (replace(COMPLETE, label=""), "no label"),
+        (replace(COMPLETE, run="tasks.scripts.follow.run"), "runner is not callable"),
+        (replace(COMPLETE, run=lambda ctx: "done"), "cannot import its runner"),
+        (replace(COMPLETE, time_limit=None), "no time limit"),
+        (replace(COMPLETE, time_limit=lambda config: 0), "not a positive number"),
+        (
+            replace(COMPLETE, fields=(*COMPLETE.fields, Field("speed", "int", 1, label=""))),
+            "the field speed has no label",
+        ),
+        (replace(COMPLETE, selectors=("follow_btn",)), "follow_btn is not in tiktok.json"),
+        # Instagram's unfollow confirmation does not exist on TikTok.
+        (
+            replace(COMPLETE, platform_selectors={"tiktok": ("unfollow_confirm",)}),
+            "unfollow_confirm is not in tiktok.json",
+        ),
+        (replace(COMPLETE, platform_selectors={"vine": ()}), "does not run on"),
+        (replace(COMPLETE, daily_limit="likes"), "likes is not an Account daily limit"),
+        (replace(COMPLETE, records=("like",)), "like is not an Account daily limit"),
+    ],
+)
+def test_an_incomplete_script_is_caught(incomplete, problem):
+    assert any(problem in found for found in script_problems(incomplete)), script_problems(
+        incomplete
+    )
+
+
+def test_every_script_module_is_registered():
+    modules = [m.name for m in pkgutil.iter_modules(tasks.scripts.__path__)]
+    declaring = {m for m in modules if hasattr(import_module(f"tasks.scripts.{m}"), "SCRIPT")}
+    assert declaring == set(SCRIPT_NAMES)
+
+
+def test_a_listed_module_must_declare_the_script_named_after_it(monkeypatch):
+    assert Registry(["follow"])["follow"] is COMPLETE
+    with pytest.raises(AttributeError, match="SCRIPT"):
+        Registry(["captions"]).get("captions")
+    monkeypatch.setattr(import_module("tasks.scripts.follow"), "SCRIPT",
+                        replace(COMPLETE, name="befriend"))  # fmt: skip
+    with pytest.raises(ImproperlyConfigured, match="named after it"):
+        Registry(["follow"]).get("befriend")
+
+
+def test_every_account_limit_can_be_recorded_and_only_declared_actions_are():
+    assert set(limits.ACTION_STEPS) == set(limits.account_limits())
+    assert limits.limited_scripts() == {
+        "post": "post",
+        "follow": "follow",
+        "unfollow": "unfollow",
+        "comment": "comment",
+    }
+    assert limits.recording_scripts() == {
+        "follow": ["account_warmup"],
+        "comment": ["account_warmup"],
+    }
+
+
+# --- the form shows what the fields declare -----------------------------------------------------
+
+
+def test_the_task_form_is_built_from_the_fields_labels_and_hints():
+    with translation.override("pt-br"):
+        form = TaskCreateForm(get_script("post"))
+        assert str(form.fields["cfg_image_count"].label) == "Imagens por post"
+        sounds = dict(form.fields["cfg_add_sound"].choices)
+        assert str(sounds["custom"]) == "buscar um som"
+    assert form.fields["cfg_captions"].widget.__class__.__name__ == "Textarea"
+    comment = TaskCreateForm(get_script("comment"))
+    assert "cfg_comment_content" in comment.fields and "cfg_target_post_url" not in comment.fields
+    warmup = TaskCreateForm(get_script("account_warmup"))
+    assert "cfg_floow_probable" in warmup.fields
+    assert "cfg_generate_by_chatgpt" not in warmup.fields
+    assert str(warmup.fields["cfg_floow_probable"].label) == "Follow %"

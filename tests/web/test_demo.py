@@ -69,8 +69,8 @@ def test_demo_runs_phones_with_accounts_and_stops_cleanly(demo_env, tmp_path):
         env=demo_env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        health = wait_for_health(int(demo_env["PORT"]), timeout=60)
-        assert health["adb_server"] == "ok"
+        # Anonymous: status only; the adb server is seen working when the phones come online.
+        assert wait_for_health(int(demo_env["PORT"]), timeout=60) == {"status": "ok"}
         deadline = time.monotonic() + 30
         while not farm_ready(tmp_path / "tikmatrix.sqlite3"):
             assert proc.poll() is None, (tmp_path / "demo.log").read_text()

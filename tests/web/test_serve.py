@@ -68,8 +68,7 @@ def test_serve_starts_its_children_and_stops_them_all_on_sigterm(serve_env):
     )  # fmt: skip
     try:
         health = wait_for_health(int(serve_env["PORT"]))
-        assert health["status"] == "ok" and health["database"] == "ok"
-        assert health["adb_server"] == "not running"  # nothing listens on that port
+        assert health == {"status": "ok"}  # anonymous: the details need a sign-in
         children = descendants(proc.pid)
         commands = " ".join(Path(f"/proc/{pid}/cmdline").read_text() for pid in children)
         for expected in ("gunicorn", "qcluster", "watch_devices", "dispatch"):

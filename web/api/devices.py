@@ -16,14 +16,12 @@ from rest_framework.views import APIView
 from core.api.access import audit_kwargs, licence_data, plan_has_no_api
 from core.api.base import ApiViewMixin, paginated
 from core.api.envelope import ApiError, Code
-from core.audit import record
 from core.licensing import current_entitlement
+from devices import actions
 from devices.models import Account, Device
 from tasks.models import Task
 from web.api import device_serializers as s
-from web.device_filters import AccountFilter, DeviceFilter
-
-SCREENSHOT_TIMEOUT = 15.0
+from web.filters import AccountFilter, DeviceFilter
 
 
 def _running_task_id():
@@ -56,15 +54,7 @@ class DeviceViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["post"])
     def connect(self, request: Request) -> Response:
         address = _address(request)
-        with _device_layer() as adb:
-            message = adb.Adb().connect(address)
-        record(
-            "device.connect",
-            object_type="device",
-            object_id=address,
-            detail={"message": message},
-            **audit_kwargs(request),
-        )
+        message = actions.connect(address, **audit_kwargs(request))
         return Response({"address": address, "message": message})
 
     @extend_schema(
@@ -75,15 +65,7 @@ class DeviceViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["post"])
     def disconnect(self, request: Request) -> Response:
         address = _address(request)
-        with _device_layer() as adb:
-            known = adb.Adb().disconnect(address)
-        record(
-            "device.disconnect",
-            object_type="device",
-            object_id=address,
-            detail={"was_connected": known},
-            **audit_kwargs(request),
-        )
+        known = actions.disconnect(address, **audit_kwargs(request))
         return Response({"address": address, "disconnected": known})
 
     @extend_schema(
@@ -92,9 +74,7 @@ class DeviceViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"])
     def screenshot(self, request: Request, serial: str) -> HttpResponse:
-        device = self.get_object()
-        with _device_layer() as adb:
-            png = adb.open_device(device.serial, timeout=SCREENSHOT_TIMEOUT).screenshot_png()
+        png = actions.screenshot(self.get_object().serial)
         response = HttpResponse(png, content_type="image/png")
         response["Cache-Control"] = "no-store"
         return response
@@ -106,24 +86,6 @@ def _address(request: Request) -> str:
     serializer = s.ConnectSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data["address"]
-
-
-class _device_layer:
-    """``with _device_layer() as adb:`` — the phone layer, its failures as 50001 + the reason
-    in words (phone offline, unauthorised, adb server down …)."""
-
-    def __enter__(self):
-        try:
-            from devices import adb
-        except ImportError as exc:  # the device layer is optional until it lands
-            raise ApiError(Code.INTERNAL, f"the device layer is not available: {exc}") from exc
-        self._errors = adb.DeviceError
-        return adb
-
-    def __exit__(self, kind, exc, traceback) -> bool:
-        if exc is not None and isinstance(exc, self._errors):
-            raise ApiError(Code.INTERNAL, f"phone problem: {exc}") from exc
-        return False
 
 
 @extend_schema(tags=["accounts"])

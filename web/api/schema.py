@@ -49,7 +49,8 @@ script options, `body` for the body as a whole).
 `manage.py api_token USERNAME` or in the dashboard) or a signed-in browser session (with CSRF).
 Viewers may read; operators may also create, stop, retry and delete; owners everything.
 With `API_OPEN_ON_LOCALHOST=1`, requests from this machine need no token and act as an operator
-(how TikMatrix clients call today).
+(how TikMatrix clients call today). Such a call must name this machine in `Host`, carry no
+`Origin`/`Referer` of another site and send JSON (web pages cannot use it); uploads need a token.
 
 **Licence.** Every endpoint but `GET /api/v1/license/check` needs a plan with API access
 (Pro, Team, Business): otherwise `40301`.
@@ -80,11 +81,6 @@ class TokenScheme(OpenApiAuthenticationExtension):
 
 SCHEMA_SETTINGS = {
     "DESCRIPTION": DESCRIPTION,
-    # The loopback mode is described above; it has no header to document.
-    "AUTHENTICATION_WHITELIST": [
-        "core.tokens.HashedTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "web.api.schema.envelope_hook",

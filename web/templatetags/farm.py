@@ -11,8 +11,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from devices.actions import thumbnail_path
 from devices.models import Device
-from devices.screens import thumbnail_path
 
 register = template.Library()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -13,18 +13,12 @@ from django.views.decorators.http import require_POST
 from core.audit import record
 from core.pages import paginate, render_invalid, render_page
 from core.roles import Role, role_required
-from devices import accounts_csv, screens
+from devices import accounts_csv, actions
 from devices.access import account_for, device_for
-from devices.forms import (
-    AccountFilterForm,
-    AccountForm,
-    AccountImportForm,
-    ConnectForm,
-    DeviceFilterForm,
-    DeviceForm,
-)
+from devices.forms import AccountForm, AccountImportForm, ConnectForm, DeviceForm
 from devices.models import Account, Device
 from tasks.models import Task
+from web.filters import AccountFilter, DeviceFilter
 
 DEVICES_PER_PAGE = 60
 ACCOUNTS_PER_PAGE = 50
@@ -33,36 +27,19 @@ ACCOUNTS_PER_PAGE = 50
 # -- devices ------------------------------------------------------------------------------------
 
 
-def device_grid(form: DeviceFilterForm):
-    """Phones for the grid, filtered; a fixed number of queries however many are shown."""
+def grid_devices() -> QuerySet[Device]:
+    """Phones for the grid: a fixed number of queries however many are shown."""
     running = Task.objects.running().only("id", "device_id", "script_name", "progress", "step")
-    devices = Device.objects.prefetch_related(
+    return Device.objects.prefetch_related(
         "groups", "tags", Prefetch("tasks", queryset=running, to_attr="running_tasks")
     )
-    if not form.is_valid():
-        return devices
-    data = form.cleaned_data
-    if data["q"]:
-        q = data["q"]
-        devices = devices.filter(
-            Q(serial__icontains=q) | Q(name__icontains=q) | Q(model__icontains=q)
-        )
-    if data["state"] == "busy":
-        devices = devices.filter(tasks__status=Task.Status.RUNNING)
-    elif data["state"]:
-        devices = devices.filter(state=data["state"])
-    if data["group"]:
-        devices = devices.filter(groups=data["group"])
-    if data["tag"]:
-        devices = devices.filter(tags=data["tag"])
-    return devices.distinct()
 
 
 @role_required(Role.VIEWER)
 def device_list(request: HttpRequest) -> HttpResponse:
-    form = DeviceFilterForm(request.GET)
-    page = paginate(request, device_grid(form), DEVICES_PER_PAGE)
-    context = {"form": form, "page": page, "connect_form": ConnectForm()}
+    filterset = DeviceFilter(request.GET, queryset=grid_devices())
+    page = paginate(request, filterset.qs, DEVICES_PER_PAGE)
+    context = {"filterset": filterset, "page": page, "connect_form": ConnectForm()}
     return render_page(request, "devices/list.html", context, fragment="devices/_grid.html")
 
 
@@ -105,28 +82,21 @@ def device_connect(request: HttpRequest) -> HttpResponse:
     form = ConnectForm(request.POST)
     if not form.is_valid():
         context = {
-            "form": DeviceFilterForm(),
+            "filterset": DeviceFilter(queryset=grid_devices()),
             "connect_form": form,
-            "page": paginate(request, device_grid(DeviceFilterForm()), DEVICES_PER_PAGE),
+            "page": paginate(request, grid_devices(), DEVICES_PER_PAGE),
         }
         return render_invalid(request, "devices/list.html", context)
     address = form.cleaned_data["address"]
     try:
-        result = screens.connect(address)
-    except screens.PhoneActionError as exc:
+        actions.connect(address, user=request.user, request=request)
+    except actions.PhoneActionError as exc:
         messages.error(
             request,
-            _("Could not connect %(address)s: %(error)s") % {"address": address, "error": exc},
+            _("Could not connect %(address)s: %(error)s")
+            % {"address": address, "error": exc.reason},
         )
     else:
-        record(
-            "device.connect",
-            user=request.user,
-            object_type="device",
-            object_id=address,
-            request=request,
-            detail={"adb": result},
-        )
         messages.success(
             request,
             _("Connected %(address)s; it appears here within seconds.") % {"address": address},
@@ -139,9 +109,9 @@ def device_connect(request: HttpRequest) -> HttpResponse:
 def device_screenshot(request: HttpRequest, serial: str) -> HttpResponse:
     device = device_for(request.user, serial, Role.OPERATOR)
     try:
-        screens.capture(device.serial)
-    except screens.PhoneActionError as exc:
-        messages.error(request, _("No screenshot: %(error)s") % {"error": exc})
+        actions.take_thumbnail(device.serial)
+    except actions.PhoneActionError as exc:
+        messages.error(request, _("No screenshot: %(error)s") % {"error": exc.reason})
     return redirect("device-detail", serial=device.serial)
 
 
@@ -149,7 +119,7 @@ def device_screenshot(request: HttpRequest, serial: str) -> HttpResponse:
 @role_required(Role.VIEWER)
 def device_thumbnail(request: HttpRequest, serial: str) -> FileResponse:
     device = device_for(request.user, serial)
-    path = screens.thumbnail_path(device.serial)
+    path = actions.thumbnail_path(device.serial)
     if not path.is_file():
         raise Http404("no screenshot yet")
     return FileResponse(path.open("rb"), content_type="image/png")
@@ -158,31 +128,16 @@ def device_thumbnail(request: HttpRequest, serial: str) -> FileResponse:
 # -- accounts -----------------------------------------------------------------------------------
 
 
-def account_rows(form: AccountFilterForm):
-    accounts = Account.objects.select_related("device").prefetch_related("tags")
-    if not form.is_valid():
-        return accounts
-    data = form.cleaned_data
-    if data["q"]:
-        q = data["q"].lstrip("@")
-        accounts = accounts.filter(
-            Q(username__icontains=q) | Q(email__icontains=q) | Q(device__serial__icontains=q)
-        )
-    if data["platform"]:
-        accounts = accounts.filter(platform=data["platform"])
-    if data["status"] is not None:
-        accounts = accounts.filter(status=data["status"])
-    if data["tag"]:
-        accounts = accounts.filter(tags=data["tag"])
-    return accounts
+def listed_accounts() -> QuerySet[Account]:
+    return Account.objects.select_related("device").prefetch_related("tags")
 
 
 @role_required(Role.VIEWER)
 def account_list(request: HttpRequest) -> HttpResponse:
-    form = AccountFilterForm(request.GET)
+    filterset = AccountFilter(request.GET, queryset=listed_accounts())
     context = {
-        "form": form,
-        "page": paginate(request, account_rows(form), ACCOUNTS_PER_PAGE),
+        "filterset": filterset,
+        "page": paginate(request, filterset.qs, ACCOUNTS_PER_PAGE),
         "import_form": AccountImportForm(),
         "totals": Account.objects.aggregate(
             all=Count("id"), enabled=Count("id", filter=Q(status=Account.Status.ENABLED))
@@ -259,10 +214,10 @@ def account_import(request: HttpRequest) -> HttpResponse:
     result = accounts_csv.import_upload(form.files.get("file")) if form.is_valid() else None
     if result is None or not result.ok:
         context = {
-            "form": AccountFilterForm(),
+            "filterset": AccountFilter(queryset=listed_accounts()),
             "import_form": form,
             "import_result": result,
-            "page": paginate(request, account_rows(AccountFilterForm())),
+            "page": paginate(request, listed_accounts(), ACCOUNTS_PER_PAGE),
         }
         return render_invalid(request, "accounts/list.html", context)
     record(
@@ -282,7 +237,7 @@ def account_import(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.VIEWER)
 def account_export(request: HttpRequest) -> StreamingHttpResponse:
-    rows = account_rows(AccountFilterForm(request.GET))
+    rows = AccountFilter(request.GET, queryset=listed_accounts()).qs
     response = StreamingHttpResponse(accounts_csv.export_lines(rows), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="accounts.csv"'
     return response

@@ -5,16 +5,15 @@ from django.views.decorators.http import require_GET
 from core import licensing
 from core.pages import render_page
 from core.roles import Role, role_required
+from web import health
 from web import overview as data
-from web.health import health
 
 
 @require_GET
 @never_cache
 def healthz(request):
-    report = health()
-    ok = report["database"] == "ok"
-    return JsonResponse({"status": "ok" if ok else "error", **report}, status=200 if ok else 503)
+    body, status = health.answer(request.user)
+    return JsonResponse(body, status=status)
 
 
 @role_required(Role.VIEWER)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -19,10 +20,8 @@ from tasks.access import material_for, task_for
 from tasks.forms import (
     BulkActionForm,
     MaterialEditForm,
-    MaterialFilterForm,
     MaterialUploadForm,
     TaskCreateForm,
-    TaskFilterForm,
     chosen_script,
     create_from_form,
     material_storage,
@@ -30,19 +29,20 @@ from tasks.forms import (
 from tasks.models import Material, Task
 from tasks.scripts.registry import script_choices
 from web import bulk
+from web.filters import MaterialFilter, TaskFilter
 
 TASKS_PER_PAGE = 50
+MATERIALS_PER_PAGE = 40
 
 # -- tasks --------------------------------------------------------------------------------------
 
 
 @role_required(Role.VIEWER)
 def task_list(request: HttpRequest) -> HttpResponse:
-    form = TaskFilterForm(request.GET)
-    tasks = form.filter(Task.objects.select_related("device"))
+    filterset = TaskFilter(request.GET, queryset=Task.objects.select_related("device"))
     context = {
-        "form": form,
-        "page": paginate(request, tasks, TASKS_PER_PAGE),
+        "filterset": filterset,
+        "page": paginate(request, filterset.qs, TASKS_PER_PAGE),
         "failed_count": Task.objects.filter(status=Task.Status.FAILED).count(),
     }
     return render_page(request, "tasks/list.html", context, fragment="tasks/_list.html")
@@ -100,25 +100,15 @@ def task_failure_screenshot(request: HttpRequest, pk: int) -> FileResponse:
 # -- materials ----------------------------------------------------------------------------------
 
 
-def material_rows(form: MaterialFilterForm):
-    materials = Material.objects.prefetch_related("tags")
-    if not form.is_valid():
-        return materials
-    data = form.cleaned_data
-    if data["kind"]:
-        materials = materials.filter(kind=data["kind"])
-    if data["used"]:
-        materials = materials.filter(used_at__isnull=data["used"] == "no")
-    if data["tag"]:
-        materials = materials.filter(tags__name=data["tag"].strip())
-    return materials
+def listed_materials() -> QuerySet[Material]:
+    return Material.objects.prefetch_related("tags")
 
 
 @role_required(Role.VIEWER)
 def material_list(request: HttpRequest) -> HttpResponse:
-    form = MaterialFilterForm(request.GET)
-    page = paginate(request, material_rows(form), 40)
-    context = {"form": form, "page": page, "upload_form": MaterialUploadForm()}
+    filterset = MaterialFilter(request.GET, queryset=listed_materials())
+    page = paginate(request, filterset.qs, MATERIALS_PER_PAGE)
+    context = {"filterset": filterset, "page": page, "upload_form": MaterialUploadForm()}
     return render_page(request, "materials/list.html", context)
 
 
@@ -128,9 +118,9 @@ def material_upload(request: HttpRequest) -> HttpResponse:
     form = MaterialUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         context = {
-            "form": MaterialFilterForm(),
+            "filterset": MaterialFilter(queryset=listed_materials()),
             "upload_form": form,
-            "page": paginate(request, material_rows(MaterialFilterForm()), 40),
+            "page": paginate(request, listed_materials(), MATERIALS_PER_PAGE),
         }
         return render_invalid(request, "materials/list.html", context)
     material = form.save()

@@ -3,8 +3,9 @@
 import os
 import secrets
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 
 from core import audit
 from core.roles import Role, set_role
@@ -17,11 +18,12 @@ class Command(BaseCommand):
         User = get_user_model()
         if User.objects.filter(is_superuser=True, is_active=True).exists():
             return
-        username = os.environ.get("ADMIN_USERNAME", "").strip() or "admin"
+        username = User.normalize_username(os.environ.get("ADMIN_USERNAME", "").strip() or "admin")
         password = os.environ.get("ADMIN_PASSWORD", "")
         generated = not password
         if generated:
             password = secrets.token_urlsafe(12)
+        _validate(User, username, password)
         user, _ = User.objects.get_or_create(username=username)
         user.is_active = True
         user.set_password(password)
@@ -40,3 +42,16 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"First owner {username!r} created from ADMIN_USERNAME/ADMIN_PASSWORD."
             )
+
+
+def _validate(User, username: str, password: str) -> None:
+    """The same rules as the team page: a valid username, a password AUTH_PASSWORD_VALIDATORS
+    accept (``ADMIN_PASSWORD=a`` is refused before anything is created)."""
+    try:
+        User.username_validator(username)
+    except ValidationError as exc:
+        raise CommandError(f"ADMIN_USERNAME {username!r}: {' '.join(exc.messages)}") from None
+    try:
+        password_validation.validate_password(password, User(username=username))
+    except ValidationError as exc:
+        raise CommandError("ADMIN_PASSWORD is too weak: " + " ".join(exc.messages)) from None

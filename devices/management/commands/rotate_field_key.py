@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from core.audit import record
 from devices.models import Account
 
 
@@ -17,4 +18,5 @@ class Command(BaseCommand):
             for account in Account.objects.only("pk", "password", "twofa_secret").iterator():
                 account.save(update_fields=["password", "twofa_secret"])
                 rotated += 1
+            record("account.rotate_key", actor="manage.py", detail={"accounts": rotated})
         self.stdout.write(f"re-encrypted the secrets of {rotated} accounts")

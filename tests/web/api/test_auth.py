@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from core.models import ApiToken, AuditEntry
 from tasks.models import Task
-from tests.apihelp import fails, install_plan, ok
+from tests.apihelp import LOCAL_HOST, fails, install_plan, local_client, ok
 from tests.tasks.factories import make_device, make_task
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_cache")]
@@ -90,7 +90,7 @@ def test_a_signed_in_user_without_a_role_may_not_even_read(api_as, outsider):
 
 
 def test_localhost_needs_a_token_unless_the_compatibility_mode_is_on(settings, phone):
-    client = APIClient(REMOTE_ADDR="127.0.0.1")
+    client = local_client()
     fails(client.get(URL), 40101)
 
     settings.API_OPEN_ON_LOCALHOST = True
@@ -102,13 +102,13 @@ def test_localhost_needs_a_token_unless_the_compatibility_mode_is_on(settings, p
 @pytest.mark.parametrize("address", ["::1", "127.0.0.5", "::ffff:127.0.0.1"])
 def test_every_loopback_address_counts_as_local(settings, address):
     settings.API_OPEN_ON_LOCALHOST = True
-    ok(APIClient(REMOTE_ADDR=address).get(URL))
+    ok(local_client(address).get(URL))
 
 
 @pytest.mark.parametrize("address", ["10.0.0.5", "192.168.1.20", "2001:db8::1", ""])
 def test_other_machines_still_need_a_token_in_compatibility_mode(settings, db, address):
     settings.API_OPEN_ON_LOCALHOST = True
-    fails(APIClient(REMOTE_ADDR=address).get(URL), 40101)
+    fails(local_client(address).get(URL), 40101)
 
 
 def test_localhost_acts_as_an_operator_and_stops_as_the_localhost_api(local_api, phone):
@@ -120,6 +120,60 @@ def test_a_token_still_wins_in_compatibility_mode(local_api, viewer):
     _, key = ApiToken.issue(viewer)
     local_api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     fails(local_api.post(f"{URL}/retry-all"), 40302)
+
+
+# Any web page open on the farm PC can send requests to 127.0.0.1; only programs may skip the
+# token. Each case below is something a page on another site can make a browser send.
+CROSS_SITE = {
+    "another site's Origin": {"HTTP_ORIGIN": "http://evil.example"},
+    "another port's Origin": {"HTTP_ORIGIN": "http://127.0.0.1:8000"},
+    "a sandboxed page's Origin": {"HTTP_ORIGIN": "null"},
+    "another site's Referer": {"HTTP_REFERER": "http://evil.example/page.html"},
+    "a DNS-rebinding page's Host": {"HTTP_HOST": "evil.example:50809"},
+}
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE.values(), ids=CROSS_SITE.keys())
+def test_a_tokenless_call_from_a_web_page_is_refused(settings, phone, headers):
+    settings.API_OPEN_ON_LOCALHOST = True
+    settings.ALLOWED_HOSTS = ["*"]  # BIND=0.0.0.0: any Host reaches the view
+    task = make_task(phone)
+    body = fails(local_client(**headers).post(f"{URL}/{task.pk}/stop"), 40101)
+    assert "token" in body["message"]
+    task.refresh_from_db()
+    assert task.status == Task.Status.PENDING and not AuditEntry.objects.exists()
+
+
+@pytest.mark.parametrize("format", ["multipart", "form"])
+def test_a_tokenless_call_must_send_json(local_api, phone, format):
+    task = make_task(phone, status=Task.Status.FAILED)
+    if format == "form":
+        response = local_api.post(f"{URL}/retry-all", "x=1", content_type="text/plain")
+    else:
+        response = local_api.post(f"{URL}/retry-all", {"x": "1"}, format="multipart")
+    assert "JSON" in fails(response, 40101)["message"]
+    task.refresh_from_db()
+    assert task.status == Task.Status.FAILED
+
+
+def test_a_tokenless_upload_is_refused_but_a_token_uploads(local_api, api_as, operator):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tasks.models import Material
+
+    def upload(client):
+        video = SimpleUploadedFile("clip.mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100)
+        return client.post("/api/v1/materials", {"file": video}, format="multipart")
+
+    assert "uploads need a token" in fails(upload(local_api), 40101)["message"]
+    assert not Material.objects.exists()
+    ok(upload(api_as(operator)))
+
+
+def test_a_tokenless_json_call_from_the_same_origin_still_works(local_api, phone):
+    same_site = local_client(HTTP_ORIGIN=f"http://{LOCAL_HOST}")
+    ok(same_site.post(URL, create_body(phone), format="json"))
+    ok(local_client(HTTP_HOST="localhost:50809").get(URL))
 
 
 # --- licence gate -------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -345,7 +344,8 @@ def test_keys_are_per_caller_and_expire_after_a_day(api_as, operator, owner, pho
 # --- size ---------------------------------------------------------------------------------------
 
 
-def test_four_thousand_tasks_take_one_request_a_few_queries_and_well_under_a_second(as_operator):
+def test_four_thousand_tasks_take_one_request_and_a_few_queries(as_operator):
+    # How long it takes is measured in bench/ (fan-out), not asserted here.
     phones = [make_device() for _ in range(40)]
     body = {
         "serials": [p.serial for p in phones],
@@ -353,10 +353,8 @@ def test_four_thousand_tasks_take_one_request_a_few_queries_and_well_under_a_sec
         "script_config": {"target_users": [f"user{n}" for n in range(100)]},
     }
 
-    started = time.perf_counter()
     with CaptureQueriesContext(connection) as queries:
         data = ok(as_operator.post(URL, body, format="json"))
-    elapsed = time.perf_counter() - started
 
     assert data["created_count"] == 4000 == Task.objects.count()
     inserts = [q for q in queries if q["sql"].startswith('INSERT INTO "tasks_task"')]
@@ -364,5 +362,3 @@ def test_four_thousand_tasks_take_one_request_a_few_queries_and_well_under_a_sec
     rows_per_insert = 4000 / len(inserts)
     assert rows_per_insert >= 30
     assert len(queries) - len(inserts) < 20, [q["sql"][:60] for q in queries if q not in inserts]
-    assert elapsed < 3.0
-    print(f"\n4,000 tasks: {elapsed:.2f}s, {len(queries)} queries ({len(inserts)} INSERTs)")

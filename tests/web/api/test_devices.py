@@ -103,6 +103,9 @@ def test_the_list_costs_the_same_queries_at_any_page_size(as_viewer, django_asse
 class FakeAdb:
     calls: list = []
 
+    def __init__(self, timeout=None):
+        pass
+
     def connect(self, address):
         self.calls.append(("connect", address))
         return f"connected to {address}"
@@ -112,11 +115,11 @@ class FakeAdb:
         return True
 
 
-class FakePhone:
+class FakeLink:
     def __init__(self, serial, timeout=None):
         self.serial = serial
 
-    def screenshot_png(self):
+    def screenshot_png(self, timeout=None):
         return adb.PNG_SIGNATURE + b"pixels"
 
 
@@ -124,7 +127,7 @@ class FakePhone:
 def fake_adb(monkeypatch):
     FakeAdb.calls = []
     monkeypatch.setattr(adb, "Adb", FakeAdb)
-    monkeypatch.setattr(adb, "open_device", FakePhone)
+    monkeypatch.setattr(adb, "open_device", FakeLink)
     return FakeAdb
 
 
@@ -171,6 +174,7 @@ def test_phone_problems_are_50001_with_the_reason_in_words(as_viewer, as_operato
     phone = make_device()
 
     body = fails(as_viewer.get(f"{URL}/{phone.serial}/screenshot"), 50001)
+    assert body["message"].startswith("phone problem: ")
     assert "reconnect its cable" in body["message"]
     body = fails(
         as_operator.post(f"{URL}/connect", {"address": "10.0.0.2:5555"}, format="json"), 50001

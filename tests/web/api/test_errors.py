@@ -71,6 +71,25 @@ def test_404_non_integer_and_overflowing_ids_are_unknown_routes(as_operator):
     fails(as_operator.delete(f"{URL}/{'9' * 30}"), 40401)
 
 
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+@pytest.mark.parametrize("path", ["/api/v1/nothing-here", "/api/v2/task", f"{URL}/1.5/stop"])
+def test_unknown_routes_answer_the_envelope_to_writes_too(client_as, operator, method, path):
+    """Browsers and fuzzers send writes without a CSRF token: still 40401, not Django's page."""
+    anonymous = APIClient(enforce_csrf_checks=True)
+    fails(getattr(anonymous, method)(path, {}, format="json"), 40401)
+    session = APIClient(enforce_csrf_checks=True)
+    session.force_login(operator)
+    fails(getattr(session, method)(path, {}, format="json"), 40401)
+
+
+def test_a_session_write_without_its_csrf_token_is_still_refused(operator, phone):
+    session = APIClient(enforce_csrf_checks=True)
+    session.force_login(operator)
+    body = {"serials": [phone.serial], "script_name": "post", "script_config": {}}
+    assert "CSRF" in fails(session.post(URL, body, format="json"), 40302)["message"]
+    assert not Task.objects.exists()
+
+
 def test_405_method_not_allowed(as_operator):
     fails(as_operator.put(URL, {}, format="json"), 40501)
     fails(as_operator.get(f"{URL}/batch"), 40501)
