@@ -1,4 +1,5 @@
-"""What every app shares: the audit trail, installed licences and team members' API tokens."""
+"""What every app shares: the audit trail, installed licences, team members' API tokens and the
+farm's settings."""
 
 from __future__ import annotations
 
@@ -128,3 +129,21 @@ class ApiToken(models.Model):
         if self.revoked_at is None:
             self.revoked_at = timezone.now()
             self.save(update_fields=["revoked_at"])
+
+
+class Setting(models.Model):
+    """A farm-wide setting an owner changed: key -> JSON value. A key without a row takes its
+    default from the environment; ``core.farm_settings`` knows the keys and reads them."""
+
+    key = models.CharField(_("setting"), max_length=100, primary_key=True)
+    value = models.JSONField(_("value"))
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False
+    )
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.value!r}"

@@ -1,14 +1,24 @@
 """The device layer: everything the product does to phones goes through here.
 
-This is the only module that imports adbutils. Every call has a timeout (seconds of silence on
-the adb socket, not a total deadline), and every adbutils/socket error comes out as one of our
-own exceptions with a message a person can act on:
+This is the only module that imports adbutils and uiautomator2. adbutils does the adb side (the
+device list, shell commands, files); everything on screen (the view hierarchy, taps, swipes,
+keys, typing, screenshots) goes through the uiautomator2 server on the phone, which the
+`uiautomator2` package starts there as it always does: it pushes its u2.jar to /data/local/tmp,
+launches it with `app_process` and talks JSON-RPC to it over an adb tunnel. Unlike plain
+`uiautomator dump`, the server reads the screen without waiting for it to go idle, so video
+feeds that never stop animating can be read (research real-app-ui.md §4). One server connection
+per phone is kept per process; a server that stopped is restarted once, on the next call.
 
-    DeviceError            base class (adb server unreachable, refused service, bad reply …)
-    ├── DeviceOffline      the phone is listed but not answering ("offline")
-    ├── DeviceUnauthorized the phone has not accepted this computer's USB-debugging key
-    ├── DeviceNotFound     the adb server does not know this serial
-    └── DeviceTimeout      no answer within the timeout
+Every call has a time limit (seconds of silence on the adb socket, and the server's start-up),
+and every adbutils/uiautomator2/socket error comes out as one of our own exceptions with a
+message a person can act on:
+
+    DeviceError              base class (adb server unreachable, refused service, bad reply …)
+    ├── DeviceOffline        the phone is listed but not answering ("offline")
+    ├── DeviceUnauthorized   the phone has not accepted this computer's USB-debugging key
+    ├── DeviceNotFound       the adb server does not know this serial
+    ├── DeviceTimeout        no answer within the timeout
+    └── AutomationUnavailable  the uiautomator2 server cannot start (or restart) on this phone
 
 Typical use::
 
@@ -16,32 +26,52 @@ Typical use::
     adb.server.ensure_running()
     phone = adb.device("127.0.0.1:40001")
     root = phone.dump_ui()
-    phone.tap_node(root.find(resource_id="com.zhiliaoapp.musically:id/follow_button"))
+    phone.tap(*root.find(resource_id="com.zhiliaoapp.musically:id/follow_btn").centre)
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import datetime
+import http.client
+import io
+import logging
 import os
 import re
 import select
 import shlex
 import socket
 import subprocess
+import threading
+import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import adbutils
+import uiautomator2
 from adbutils._adb import AdbConnection
 from adbutils._device_base import _DEFAULT_SOCKET_TIMEOUT
 from adbutils.errors import AdbConnectionError, AdbError, AdbTimeout
+from uiautomator2 import exceptions as u2errors
+
+log = logging.getLogger("devices.adb")
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 20.0
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-MEDIA_SCAN = "android.intent.action.MEDIA_SCANNER_SCAN_FILE"
+# Seconds a freshly launched uiautomator2 server has to answer /ping (the library waits 30).
+SERVER_START_TIMEOUT = 20.0
+# uiautomator2's keyboard app (its wheel's app-uiautomator.apk) and the input method in it.
+KEYBOARD_PACKAGE = "com.github.uiautomator"
+KEYBOARD_IME = "com.github.uiautomator/.AdbKeyboard"
+KEYBOARD_APK = Path(uiautomator2.__file__).parent / "assets" / "app-uiautomator.apk"
+BROADCAST_OK = -1  # Activity.RESULT_OK: the keyboard's receiver took the broadcast
+# Key names the scripts use (KEYCODE_ENTER or ENTER) -> Android key codes.
+KEYCODES = {"HOME": 3, "BACK": 4, "DPAD_CENTER": 23, "ENTER": 66, "DEL": 67, "SEARCH": 84}
 
 
 # -- errors ------------------------------------------------------------------------------------
@@ -53,6 +83,7 @@ class DeviceError(Exception):
     def __init__(self, message: str, serial: str | None = None) -> None:
         super().__init__(f"{serial}: {message}" if serial else message)
         self.serial = serial
+        self.reason = message  # without the serial, e.g. for the phone's own page
 
 
 class DeviceOffline(DeviceError):
@@ -69,6 +100,11 @@ class DeviceNotFound(DeviceError):
 
 class DeviceTimeout(DeviceError):
     pass
+
+
+class AutomationUnavailable(DeviceError):
+    """The automation server (uiautomator2) cannot start on this phone, or it stopped and would
+    not start again: nothing on its screen can be read or touched until that is fixed."""
 
 
 def _translate(exc: BaseException, serial: str | None, what: str, where: str) -> DeviceError:
@@ -302,6 +338,20 @@ def parse_hierarchy(xml: str) -> UiNode:
     return _node(tree)
 
 
+# What the uiautomator2 server's dumper (stripInvalidXMLChars) replaces with '.', per UTF-16 unit.
+_NOT_IN_DUMPS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufdd0-\ufddf\ufffe\uffff]"
+)
+
+
+def as_dumped(text: str) -> str:
+    """``text`` as it reads in a dump: the server writes each half of a surrogate pair (an
+    emoji is two UTF-16 units) and most control characters as '.', so "Top 🔥" reads
+    "Top ..". The field itself holds the real text (``PhoneLink.focused_text``)."""
+    units = "".join(c if ord(c) <= 0xFFFF else "\ud800\udc00" for c in text)
+    return _NOT_IN_DUMPS.sub(".", units)
+
+
 def _node(element: ET.Element) -> UiNode:
     a = element.attrib
     m = _BOUNDS.fullmatch(a.get("bounds", ""))
@@ -319,21 +369,6 @@ def _node(element: ET.Element) -> UiNode:
         checked=a.get("checked") == "true",
         children=[_node(child) for child in element if child.tag == "node"],
     )
-
-
-def input_text_commands(text: str) -> list[str]:
-    """Shell commands that make `input text` type ``text`` exactly (printable ASCII only).
-
-    Android's `input text` turns every "%s" into a space, so spaces are sent as %s, and a literal
-    "%s" is split across two commands ("…%" then "s…"). shlex.quote single-quotes the argument,
-    which neutralises every other shell-special character, including the quote itself.
-    """
-    if any(not (32 <= ord(c) < 127) for c in text):
-        raise ValueError("input text only types printable ASCII; use type_unicode() for the rest")
-    pieces = text.split("%s")
-    chunks = [p + "%" for p in pieces[:-1]] + [pieces[-1]]
-    chunks = [chunks[0]] + ["s" + c for c in chunks[1:]]
-    return [f"input text {shlex.quote(c.replace(' ', '%s'))}" for c in chunks if c]
 
 
 # -- client ------------------------------------------------------------------------------------
@@ -359,7 +394,10 @@ class Adb:
         except DeviceError:
             raise
         except (AdbError, OSError, EOFError, TimeoutError) as exc:
-            raise _translate(exc, serial, what, self.server.where) from exc
+            error = _translate(exc, serial, what, self.server.where)
+            if serial and isinstance(error, DeviceOffline | DeviceNotFound):
+                forget_server(serial)  # the phone went away: its server connection is stale
+            raise error from exc
 
     def devices(self) -> list[DeviceListing]:
         """Every phone the server knows, in any state."""
@@ -438,12 +476,16 @@ def open_device(serial: str, timeout: float = DEFAULT_TIMEOUT) -> PhoneLink:
 
 class PhoneLink:
     """Our line to one phone through the adb server (not the ``devices.models.Device`` row).
-    Cheap to create, holds no open connection; methods are thin: one or two round trips each."""
+    Cheap to create; methods are thin: one or two round trips each. The screen methods share
+    this process's connection to the phone's uiautomator2 server (started on first use)."""
 
     def __init__(self, adb: Adb, serial: str) -> None:
         self.adb = adb
         self.serial = serial
         self._dev = adbutils.AdbDevice(adb._client, serial=serial)
+        # Once the server failed to start for this link, every screen call fails at once with
+        # that reason instead of waiting for another start (a new link tries again).
+        self._automation_error: AutomationUnavailable | None = None
 
     def __repr__(self) -> str:
         return f"PhoneLink({self.serial!r})"
@@ -494,14 +536,86 @@ class PhoneLink:
         with self._errors(f"stat {path}"):
             return self._dev.sync.exists(path)
 
-    def media_scan(self, path: str) -> None:
-        """Make a pushed photo/video show up in the gallery (MediaStore)."""
-        uri = "file://" + path
-        self.shell(["am", "broadcast", "-a", MEDIA_SCAN, "-d", uri])
+    # -- media ---------------------------------------------------------------------------------
 
-    # -- screen --------------------------------------------------------------------------------
+    def index_media(self, paths: Sequence[str]) -> list[str]:
+        """Put pushed photos/videos into the gallery the Android 10+ way and return their
+        MediaStore content Uris, in order. The first path is made the newest (then the second…)
+        so the apps' galleries, which list the newest first, show them in that order.
+
+        ``paths`` are canonical (``/storage/emulated/0/…``: what MediaStore stores). The file
+        times come from the phone's own clock, in its local time (`touch -d` reads local time;
+        `@seconds` needs a newer toybox than many phones have). MediaStore then rescans the
+        volume (`content call … scan_volume`; the MEDIA_SCANNER_SCAN_FILE broadcast is
+        deprecated since Android 10 and ignored by newer builds) and is asked for the ids.
+        """
+        if not paths:
+            return []
+        out = self.shell("date +%Y-%m-%dT%H:%M:%S").strip()
+        try:
+            now = datetime.datetime.fromisoformat(out)
+        except ValueError:
+            raise DeviceError(f"unexpected `date` output: {out[:60]!r}", self.serial) from None
+        self.shell(
+            " && ".join(
+                f"touch -m -d {(now - datetime.timedelta(seconds=n)).isoformat()} {shlex.quote(p)}"
+                for n, p in enumerate(paths)
+            )
+        )
+        self._scan_volume()
+        rows = self._media_rows(paths)
+        missing = [p for p in paths if p not in rows]
+        if missing:
+            raise DeviceError(f"the phone's media store did not index {missing[0]}", self.serial)
+        return [rows[p] for p in paths]
+
+    def remove_media(self, paths: Sequence[str]) -> None:
+        """Delete files pushed for a post and drop them from the gallery."""
+        if paths:
+            self.shell(["rm", "-f", *paths])
+            self._scan_volume()
+
+    def _scan_volume(self) -> None:
+        out = self.shell(
+            "content call --uri content://media --method scan_volume --arg external_primary",
+            timeout=max(self.adb.timeout, 60),  # a big gallery takes a while
+        )
+        if "Error" in out or "[ERROR]" in out:
+            raise DeviceError(f"the media store refused a rescan: {_last_line(out)}", self.serial)
+
+    def _media_rows(self, paths: Sequence[str]) -> dict[str, str]:
+        """path -> content Uri, for the given paths MediaStore knows."""
+        where = " OR ".join("_data=" + _sql_string(p) for p in paths)
+        out = self.shell(
+            ["content", "query", "--uri", "content://media/external/file",
+             "--projection", "_id:_data:mime_type", "--where", where]
+        )  # fmt: skip
+        uris = {}
+        for line in out.splitlines():
+            row = re.match(r"Row: \d+ _id=(\d+), _data=(.*), mime_type=(\S*)$", line.strip())
+            if row:
+                row_id, path, mime = row.groups()
+                table = {"video": "video", "image": "images"}.get(mime.split("/")[0], "file")
+                uris[path] = f"content://media/external/{table}/media/{row_id}"
+        return uris
+
+    def share_file(self, component: str, uri: str, mime: str) -> None:
+        """Open ``component`` (package/activity) with one file, as Android's share sheet does:
+        ACTION_SEND with the content Uri in EXTRA_STREAM and read permission granted to it."""
+        code, out = self.shell_status(
+            ["am", "start", "-W", "-n", component, "-a", "android.intent.action.SEND",
+             "-t", mime, "--grant-read-uri-permission",
+             "--eu", "android.intent.extra.STREAM", uri]
+        )  # fmt: skip
+        if code != 0 or "Error" in out or "Exception" in out:
+            raise DeviceError(
+                f"could not share the file to {component}: {_last_line(out)}", self.serial
+            )
+
+    # -- screen: adb alone (thumbnails; evidence when the server is down) ----------------------
 
     def screenshot_png(self, timeout: float | None = None) -> bytes:
+        """The screen as PNG through adb's `screencap -p`; needs no automation server."""
         png = self._shell_bytes("screencap -p", timeout)
         if not png.startswith(PNG_SIGNATURE):
             raise DeviceError(
@@ -521,46 +635,195 @@ class PhoneLink:
         rotation = re.search(r"orientation=(\d)", out)
         return (h, w) if rotation and int(rotation.group(1)) % 2 else (w, h)
 
-    def ui_xml(self, timeout: float | None = None) -> str:
-        """The current screen's `uiautomator dump` XML (dumped to a file, read over sync)."""
-        target = "/data/local/tmp/uidump.xml"
-        out = self.shell(f"rm -f {target}; uiautomator dump {target} && echo success", timeout)
-        if "ERROR" in out or "success" not in out:
-            raise DeviceError(f"uiautomator dump failed: {out.strip()[:200]}", self.serial)
-        return self.read_bytes(target).decode("utf-8", "replace")
+    # -- screen: through the uiautomator2 server ----------------------------------------------
 
-    def dump_ui(self, timeout: float | None = None) -> UiNode:
+    def start_automation(self) -> None:
+        """Make sure the phone's uiautomator2 server runs (push u2.jar if needed, launch it);
+        AutomationUnavailable with the reason when it cannot."""
+        self._server()
+
+    def _server(self) -> _ServerClient:
+        if self._automation_error is not None:
+            raise self._automation_error
+        key = (self.adb.host, self.adb.port, self.serial)
+        client = _clients.get(key)
+        if client is None:
+            with self._server_errors(STARTING):
+                client = _ServerClient(
+                    self._dev, start_timeout=SERVER_START_TIMEOUT, call_timeout=self.adb.timeout
+                )
+            with _clients_lock:
+                client = _clients.setdefault(key, client)
+        return client
+
+    def _call(self, what: str, call: Callable[[_ServerClient], T]) -> T:
+        server = self._server()
+        with self._server_errors(what):
+            return call(server)
+
+    @contextlib.contextmanager
+    def _server_errors(self, what: str) -> Iterator[None]:
+        """uiautomator2's and adbutils' exceptions as ours. A server that cannot start makes
+        this link fail fast from now on; a phone that went away loses its cached connection."""
+        try:
+            yield
+        except DeviceError:
+            raise
+        except u2errors.AccessibilityServiceAlreadyRegisteredError as exc:
+            raise self._unavailable(
+                "another automation tool (Appium, or another app's uiautomator server) holds "
+                "the phone's UI automation; stop it or restart the phone",
+                what,
+            ) from exc
+        except u2errors.LaunchUiAutomationError as exc:
+            raise self._unavailable(_launch_failure(exc), what) from exc
+        except (u2errors.HTTPError, u2errors.UiAutomationNotConnectedError) as exc:
+            raise self._unavailable(f"the server stopped answering ({exc})", what) from exc
+        except u2errors.RPCError as exc:
+            message = str(exc.args[0] if exc.args else exc)
+            message = re.sub(r"^Unknown RPC error: -?\d+ ", "", message)  # the Java exception
+            raise DeviceError(
+                f"{what} failed: the automation server answered with an error ({message})",
+                self.serial,
+            ) from exc
+        except u2errors.BaseException as exc:
+            raise DeviceError(f"{what} failed: {exc}", self.serial) from exc
+        except (AdbError, OSError, EOFError, TimeoutError, http.client.HTTPException) as exc:
+            error = _translate(exc, self.serial, what, self.adb.server.where)
+            if isinstance(error, DeviceOffline | DeviceNotFound):
+                forget_server(self.serial)  # the phone went away: its connection is stale
+            raise error from exc
+
+    def _unavailable(self, problem: str, what: str) -> AutomationUnavailable:
+        forget_server(self.serial)  # the next task tries a fresh start
+        if what == STARTING:
+            reason = f"the automation server (uiautomator2) cannot start on this phone: {problem}"
+        else:
+            reason = (
+                f"the automation server (uiautomator2) stopped while {what} and could not be "
+                f"restarted: {problem}"
+            )
+        self._automation_error = AutomationUnavailable(reason, self.serial)
+        return self._automation_error
+
+    def ui_xml(self) -> str:
+        """The whole screen's view hierarchy (every window: the app, dialogs, system bars) as
+        the uiautomator2 server dumps it, without waiting for the screen to go idle."""
+        return self._call("reading the screen", lambda s: s.dump_hierarchy())
+
+    def dump_ui(self) -> UiNode:
         """The current screen's view hierarchy as UiNodes."""
-        return parse_hierarchy(self.ui_xml(timeout))
+        return parse_hierarchy(self.ui_xml())
 
-    ui_tree = dump_ui
-
-    # -- input ---------------------------------------------------------------------------------
+    def screenshot(self) -> bytes:
+        """The screen as PNG bytes, through the server (adb's screencap when it has none)."""
+        image = self._call("taking a screenshot", lambda s: s.screenshot())
+        out = io.BytesIO()
+        image.save(out, format="PNG")
+        return out.getvalue()
 
     def tap(self, x: int, y: int) -> None:
-        self.shell(["input", "tap", str(int(x)), str(int(y))])
+        self._call(f"tapping at {x},{y}", lambda s: s.jsonrpc.click(int(x), int(y)))
 
-    def tap_node(self, node: UiNode) -> None:
-        self.tap(*node.centre)
+    def long_press(self, x: int, y: int, seconds: float = 0.8) -> None:
+        ms = int(seconds * 1000)
+        self._call(f"pressing at {x},{y}", lambda s: s.jsonrpc.click(int(x), int(y), ms))
 
     def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int = 300) -> None:
-        self.shell(["input", "swipe", *(str(int(v)) for v in (x1, y1, x2, y2, duration_ms))])
+        steps = max(2, round(duration_ms / 5))  # uiautomator moves one step every 5 ms
+        points = (int(x1), int(y1), int(x2), int(y2))
+        self._call("swiping", lambda s: s.jsonrpc.swipe(*points, steps))
 
-    def text(self, text: str) -> None:
-        """Type printable ASCII into the focused field, byte-exact (see input_text_commands)."""
-        commands = input_text_commands(text)
-        if commands:
-            self.shell(" && ".join(commands))
+    def press_key(self, key: str | int) -> None:
+        """A key by code or name (``KEYCODE_ENTER``, ``ENTER``, ``BACK``, ``HOME``…)."""
+        code = key if isinstance(key, int) else KEYCODES[key.upper().removeprefix("KEYCODE_")]
+        self._call(f"pressing {key}", lambda s: s.jsonrpc.pressKeyCode(code))
 
-    input_text = text
+    def focused_text(self) -> str | None:
+        """The text of the field that has the input focus (as the app holds it: emoji and all),
+        None when no field has the focus or it is empty."""
 
-    def type_unicode(self, text: str) -> None:
-        """Type any text through the ADB Keyboard IME (must be installed and selected)."""
+        def read(server: _ServerClient) -> str | None:
+            try:
+                return server.jsonrpc.getText(server(focused=True).selector)
+            except u2errors.UiObjectNotFoundError:
+                return None
+
+        return self._call("reading the focused field", read)
+
+    # -- typing --------------------------------------------------------------------------------
+
+    def keyboard_installed(self) -> bool:
+        """Whether uiautomator2's keyboard app is installed (its input method is listed)."""
+        return KEYBOARD_IME in self.shell(["ime", "list", "-s", "-a"]).split()
+
+    def install_keyboard(self) -> None:
+        """Install uiautomator2's keyboard app from the APK in its wheel, as the library does
+        when it first needs it, and wait until its input method is listed."""
+        target = f"/data/local/tmp/{KEYBOARD_APK.name}"
+        self.push(KEYBOARD_APK, target)
+        code, out = self.shell_status(
+            ["pm", "install", "-r", "-t", target], timeout=max(self.adb.timeout, 120)
+        )
+        self.shell(["rm", "-f", target])
+        if code != 0 or "Success" not in out:
+            raise DeviceError(
+                f"could not install the keyboard app {KEYBOARD_PACKAGE}: {_last_line(out)} "
+                '(some phones need "Install via USB" allowed in the developer options)',
+                self.serial,
+            )
+        deadline = time.monotonic() + 5
+        while not self.keyboard_installed():
+            if time.monotonic() > deadline:
+                raise DeviceError(
+                    "the keyboard app installed but its input method never showed", self.serial
+                )
+            time.sleep(0.2)
+
+    def type_text(self, text: str, *, keyboard: bool = True) -> None:
+        """Make the focused field hold ``text`` exactly (any Unicode, line breaks included):
+        through uiautomator2's keyboard app (installed: see install_keyboard), or with
+        ``keyboard=False`` by pasting it from the clipboard. What was in the field is replaced."""
+        if keyboard:
+            self._keyboard_set_text(text)
+        else:
+            self._paste(text)
+
+    def _keyboard_set_text(self, text: str) -> None:
+        current = self.shell(["settings", "get", "secure", "default_input_method"]).strip()
+        if current != KEYBOARD_IME:
+            # Its broadcast receiver only exists while it is the current input method.
+            self.shell(f"ime enable {KEYBOARD_IME}; ime set {KEYBOARD_IME}")
         encoded = base64.b64encode(text.encode()).decode()
-        self.shell(["am", "broadcast", "-a", "ADB_INPUT_B64", "--es", "msg", encoded])
+        for attempt in range(3):
+            if self._broadcast("ADB_KEYBOARD_SET_TEXT", text=encoded) == BROADCAST_OK:
+                break
+            if attempt < 2:
+                time.sleep(0.5)  # a freshly selected keyboard may not be listening yet
+        else:
+            raise DeviceError(
+                "the keyboard app did not take the text (nobody received its broadcast); is "
+                "another input method forced on this phone?",
+                self.serial,
+            )
+        self._broadcast("ADB_KEYBOARD_HIDE")  # keep the buttons under the keyboard tappable
 
-    def keyevent(self, code: int | str) -> None:
-        self.shell(["input", "keyevent", str(code)])
+    def _broadcast(self, action: str, **extras: str) -> int | None:
+        args = ["am", "broadcast", "-a", action]
+        for key, value in extras.items():
+            args += ["--es", key, value]
+        result = re.search(r"result=(-?\d+)", self.shell(args))
+        return int(result.group(1)) if result else None
+
+    def _paste(self, text: str) -> None:
+        def paste(server: _ServerClient) -> None:
+            server.set_clipboard(text)
+            if server.clipboard != text:
+                raise DeviceError("the phone's clipboard did not take the text", self.serial)
+            server.jsonrpc.clearInputText()
+            server.jsonrpc.pasteClipboard()
+
+        self._call("pasting text", paste)
 
     # -- apps ----------------------------------------------------------------------------------
 
@@ -641,6 +904,70 @@ class PhoneLink:
         )
 
 
+# -- the uiautomator2 server ---------------------------------------------------------------------
+
+# The `what` of a first start, as opposed to a call that restarts a server that stopped.
+STARTING = "starting the automation server"
+
+
+class _ServerClient(uiautomator2.Device):
+    """uiautomator2's own client for one phone, with our time limits. Creating it does what
+    ``uiautomator2.connect()`` does: push u2.jar when its md5 differs, launch the server with
+    `app_process` over a streaming shell, wait for /ping."""
+
+    def __init__(
+        self, device: adbutils.AdbDevice, *, start_timeout: float, call_timeout: float
+    ) -> None:
+        self._start_timeout = start_timeout
+        self._call_timeout = call_timeout
+        super().__init__(device)
+
+    def _wait_ready(self, launch_timeout: float = 30) -> None:
+        super()._wait_ready(min(launch_timeout, self._start_timeout))
+
+    def jsonrpc_call(self, method: str, params=None, timeout: float = 10):
+        limit = min(timeout, self._call_timeout)  # the library's default is 300 s
+        try:
+            return super().jsonrpc_call(method, params, limit)
+        except (ConnectionError, http.client.HTTPException):
+            # The library restarts the server when the tunnel is refused; a server killed while
+            # it answered drops the connection instead. Same remedy, once.
+            log.warning("uiautomator2 server on %s dropped a call; restarting it", self._serial)
+            self.stop_uiautomator()
+            self.start_uiautomator()
+            return super().jsonrpc_call(method, params, limit)
+
+
+# One connection per phone per process: (adb host, adb port, serial) -> client.
+_clients: dict[tuple[str, int, str], _ServerClient] = {}
+_clients_lock = threading.Lock()
+
+
+def forget_server(serial: str) -> None:
+    """Drop this process's connection to ``serial``'s server (the phone went away, or the
+    server could not start): the next use connects, and starts it, afresh."""
+    with _clients_lock:
+        for key in [k for k in _clients if k[2] == serial]:
+            del _clients[key]
+
+
+def _launch_failure(exc: u2errors.LaunchUiAutomationError) -> str:
+    summary = str(exc.args[0]) if exc.args else "it quit"
+    output = str(exc.args[1]).strip() if len(exc.args) > 1 else ""
+    if "not ready" in summary:
+        return f"it did not answer within {SERVER_START_TIMEOUT:.0f} s of starting"
+    return _last_line(output) or summary
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _cmdline(command: str | Sequence[str]) -> str:
     return command if isinstance(command, str) else " ".join(shlex.quote(a) for a in command)
 
@@ -653,6 +980,7 @@ def _short(command: str | Sequence[str]) -> str:
 __all__ = [
     "Adb",
     "AdbServer",
+    "AutomationUnavailable",
     "DeviceError",
     "DeviceInfo",
     "DeviceListing",
@@ -663,7 +991,8 @@ __all__ = [
     "PhoneLink",
     "UiNode",
     "adb_binary",
-    "input_text_commands",
+    "as_dumped",
+    "forget_server",
     "open_device",
     "parse_hierarchy",
     "server_address",

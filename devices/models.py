@@ -44,6 +44,14 @@ class DeviceQuerySet(models.QuerySet):
     def on_host(self, host: str | None = None):
         return self.filter(host=host or settings.FARM_HOST)
 
+    def note_automation(self, error: str = "") -> int:
+        """Keep how the phones' automation server (uiautomator2) last started: ready, or the
+        reason it could not (shown on the device page until a later start works)."""
+        status = Device.Automation.FAILED if error else Device.Automation.READY
+        return self.update(
+            automation=status, automation_error=error[:500], automation_checked_at=timezone.now()
+        )
+
 
 class Device(models.Model):
     """A phone as the adb server lists it. Its serial is its identity."""
@@ -52,6 +60,12 @@ class Device(models.Model):
         ONLINE = "online", _("online")
         OFFLINE = "offline", _("offline")
         UNAUTHORIZED = "unauthorized", _("unauthorized")
+
+    class Automation(models.TextChoices):
+        """How the uiautomator2 server on the phone last started (blank: no task tried yet)."""
+
+        READY = "ready", _("ready")
+        FAILED = "failed", _("cannot start")
 
     serial = models.CharField(_("serial"), max_length=100, unique=True)
     # A short stable number people say out loud ("phone 42"); assigned once, never reused.
@@ -69,6 +83,16 @@ class Device(models.Model):
     # The latest scaled-down screenshot, by the watcher or a person (see devices.actions).
     thumbnail = models.FileField(_("thumbnail"), upload_to="screens/", blank=True, editable=False)
     thumbnail_at = models.DateTimeField(_("thumbnail taken"), null=True, blank=True, editable=False)
+    # The automation server scripts drive the screen through (devices.adb, uiautomator2).
+    automation = models.CharField(
+        _("automation server"), max_length=10, choices=Automation, blank=True, editable=False
+    )
+    automation_error = models.CharField(
+        _("automation server problem"), max_length=500, blank=True, editable=False
+    )
+    automation_checked_at = models.DateTimeField(
+        _("automation server checked"), null=True, blank=True, editable=False
+    )
     groups = models.ManyToManyField(DeviceGroup, blank=True, related_name="devices")
     tags = models.ManyToManyField(Tag, blank=True, related_name="devices")
     created_at = models.DateTimeField(default=timezone.now, editable=False)

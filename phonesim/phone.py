@@ -54,6 +54,9 @@ class Faults:
     # Another UiAutomation client (a stale uiautomator, Appium) holds the slot: the u2 server and
     # plain `uiautomator dump` both fail with "UiAutomationService … already registered!".
     foreign_ui_automation: bool = False
+    # JSON-RPC methods of the u2 server that throw: method -> Java exception class, answered as
+    # -32001 with that class as message, e.g. {"dumpWindowHierarchy": "java.lang.Error"}.
+    u2_rpc_errors: dict[str, str] = field(default_factory=dict)
 
     def delay_for(self, command: str) -> float:
         if self.slow_commands is None or command in self.slow_commands:
@@ -133,6 +136,7 @@ class Phone:
         self.booted_wall = time.time()
         self.taps: list[Tap] = []
         self.typed: list[str] = []
+        self.commands: list[str] = []  # every shell command line run, in order
         self._server: asyncio.base_events.Server | None = None
         self._transports: set[Transport] = set()
         self._loop: asyncio.AbstractEventLoop | None = None

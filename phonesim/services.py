@@ -46,6 +46,7 @@ def _tcp(phone: Phone, address: str) -> Handler | None:
 
 async def shell_legacy(stream: Stream, *, phone: Phone, command: str) -> None:
     session = Session(phone)
+    phone.commands.append(command)
     if command.strip():
         # Output streams as commands produce it: a server started this way (app_process) shows
         # its log lines while it runs, and the stream only closes when it exits.
@@ -57,6 +58,7 @@ async def shell_legacy(stream: Stream, *, phone: Phone, command: str) -> None:
 
 async def shell_v2(stream: Stream, *, phone: Phone, command: str) -> None:
     session = Session(phone)
+    phone.commands.append(command)
     if not command.strip():
         await _interactive_v2(stream, session)
         return

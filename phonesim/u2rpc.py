@@ -172,6 +172,9 @@ async def handle(server: U2Server, body: bytes) -> dict[str, Any]:
     params = list(params.values()) if isinstance(params, dict) else list(params)
     server.requests.append(f"jsonrpc {name}")
     fn = METHODS.get(name)
+    thrown = server.phone.faults.u2_rpc_errors.get(name)
+    if thrown:
+        return _error(rid, -32001, thrown, f"{thrown}\n\tat {name} (phonesim fault)")
     if fn is None:
         if name in REAL_METHODS:
             data = f"phonesim does not simulate the uiautomator2 method {name}"

@@ -1,4 +1,5 @@
-"""Owner forms: team members, their roles and API tokens, licences; and the audit filter."""
+"""Owner forms: team members, their roles and API tokens, licences, farm settings; and the audit
+filter."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from core import licensing
+from core import farm_settings, licensing
 from core.roles import Role, role_of, set_role
 from team import signins, usernames
 
@@ -162,3 +163,25 @@ class AuditFilterForm(forms.Form):
         if data["date_to"]:
             entries = entries.filter(at__date__lte=data["date_to"])
         return entries
+
+
+class FarmSettingsForm(forms.Form):
+    """The farm settings an owner may change (``core.farm_settings``), one field each."""
+
+    phone_keyboard_install = forms.BooleanField(
+        label=farm_settings.definition("phone_keyboard_install").label,
+        help_text=farm_settings.definition("phone_keyboard_install").help_text,
+        required=False,
+    )
+
+    @classmethod
+    def current(cls) -> FarmSettingsForm:
+        return cls(initial={name: farm_settings.get(name) for name in cls.base_fields})
+
+    def save(self, *, user, request) -> list[str]:
+        """Store what changed (each change audited); the names of the changed settings."""
+        return [
+            name
+            for name, value in self.cleaned_data.items()
+            if farm_settings.change(name, value, user=user, request=request)
+        ]

@@ -21,6 +21,7 @@ from team import signins
 from team.access import member_for, token_for
 from team.forms import (
     AuditFilterForm,
+    FarmSettingsForm,
     LicenceInstallForm,
     MemberCreateForm,
     MemberRoleForm,
@@ -42,6 +43,7 @@ def team_context(**forms) -> dict:
         "create_form": forms.get("create_form") or MemberCreateForm(),
         "token_form": forms.get("token_form") or TokenForm(),
         "locks": signins.current_locks(),
+        "settings_form": forms.get("settings_form") or FarmSettingsForm.current(),
     }
 
 
@@ -149,6 +151,17 @@ def signin_unlock(request: HttpRequest) -> HttpResponse:
         kind, value = form.cleaned_data["kind"], form.cleaned_data["value"]
         signins.unlock(kind, value, user=request.user, request=request)
         messages.success(request, _("Sign-in unlocked for %(who)s.") % {"who": value})
+    return redirect("team")
+
+
+@require_POST
+@role_required(Role.OWNER)
+def farm_settings_update(request: HttpRequest) -> HttpResponse:
+    form = FarmSettingsForm(request.POST)
+    if not form.is_valid():
+        return render_invalid(request, "team/team.html", team_context(settings_form=form))
+    if form.save(user=request.user, request=request):
+        messages.success(request, _("Settings saved."))
     return redirect("team")
 
 

@@ -66,6 +66,16 @@ def fresh_entitlement():
     licensing.clear_entitlement_cache()
 
 
+@pytest.fixture(autouse=True)
+def fresh_farm_settings():
+    """Farm settings are cached in-process for a few seconds too (core.farm_settings)."""
+    from core import farm_settings
+
+    farm_settings.clear_cache()
+    yield
+    farm_settings.clear_cache()
+
+
 def make_user(username: str, role: Role | None):
     user = get_user_model().objects.create_user(username=username, password=PASSWORD)
     if role is not None:

@@ -220,6 +220,9 @@ AUTO_RETRY_MAX = env_int("AUTO_RETRY_MAX", 0, minimum=0, maximum=10)
 AUTO_RETRY_DELAY = (5, 60)
 # 1 = tasks on one phone run in random order instead of oldest-due first.
 RANDOM_ORDER_PER_DEVICE = env_bool("RANDOM_ORDER_PER_DEVICE", False)
+# Default of the owner's setting "install the typing keyboard on phones" (core.farm_settings):
+# scripts type through uiautomator2's keyboard app, installed when missing; 0 = clipboard paste.
+PHONE_KEYBOARD_INSTALL = env_bool("PHONE_KEYBOARD_INSTALL", True)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -217,16 +217,42 @@ def _am_start(ctx: Context, intent: intents.Intent) -> int:
     return 0
 
 
+# The activities that take ACTION_SEND of media, per app family (research real-app-ui.md §2.4.7,
+# §3.1); clones keep the original class names.
+SHARE_RECEIVERS = {
+    "tiktok": ("com.ss.android.ugc.aweme.share.SystemShareActivity",),
+    "instagram": tuple(
+        f"com.instagram.share.handleractivity.{name}"
+        for name in (
+            "ShareHandlerActivity",
+            "ReelShareHandlerActivity",
+            "StoryShareHandlerActivity",
+            "ClipsShareHandlerActivity",
+            "CustomStoryShareHandlerActivity",
+        )
+    ),
+}
+
+
 def _am_share(ctx: Context, intent: intents.Intent) -> int:
     """Share files to an app: ACTION_SEND with `--eu STREAM <uri>`. `am` cannot put a Uri list
-    in an intent, so a strict SEND_MULTIPLE reaches the app without media: it just opens."""
+    in an intent, so a strict SEND_MULTIPLE reaches the app without media: it just opens.
+    A `content://media/…/<id>` Uri opens the file MediaStore indexed under that id (one not in
+    MediaStore opens nothing); a `file://` Uri the file itself."""
     ui = ctx.phone.ui
     uris = intent.uris(STREAM)
     if not ctx.phone.strict:
         uris = [u for uri in uris for u in uri.split(",") if u]  # the old --eu "a,b" leniency
-    paths = [unquote(urlparse(uri).path) for uri in uris]
+    paths = [p for p in (_shared_path(ctx, uri) for uri in uris) if p]
+    package, _, activity = intent.component.partition("/")
+    package = intent.package or package
+    if activity.startswith("."):
+        activity = package + activity
+    if activity and activity not in SHARE_RECEIVERS.get(ui.platform_of(package), ()):
+        ctx.out(f"Starting: {intent.describe()}\n")
+        ctx.err(f"Error type 3\nError: Activity class {{{intent.component}}} does not exist.\n")
+        return 1
     ctx.out(f"Starting: {intent.describe()}\n")
-    package = intent.package or intent.component.partition("/")[0]
     if package in ui.installed_packages and not paths:
         ui.start_app(package, None)  # no media came through: the app shows its home screen
         return 0
@@ -234,6 +260,12 @@ def _am_share(ctx: Context, intent: intents.Intent) -> int:
         ctx.err("Error: Activity not started, unable to resolve Intent\n")
         return 1
     return 0
+
+
+def _shared_path(ctx: Context, uri: str) -> str | None:
+    if uri.startswith("content://"):
+        return ctx.phone.media.path_of(uri)
+    return unquote(urlparse(uri).path)
 
 
 def _am_broadcast(ctx: Context, intent: intents.Intent) -> int:
@@ -256,6 +288,8 @@ def media_scan(ctx: Context, path: str) -> None:
     full = phone.fs.normalize(path)
     if phone.fs.exists(full) and not phone.fs.isdir(full):
         phone.media.add(full, len(phone.fs.read(full)))
+    elif not phone.fs.exists(full):
+        phone.media.remove(full)  # scanning a deleted file removes its row
     phone.ui.media_scan(full)
 
 

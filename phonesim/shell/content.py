@@ -3,10 +3,12 @@
 Argument errors print the usage and `[ERROR] …` on stdout; a provider's exception prints `Error
 while accessing provider:<authority>` and its stack trace on stderr; the exit status is 0 either
 way (main() returns normally). Providers simulated:
-- `media` (MediaProvider): `query` of the indexed files; `insert` with `--bind _data:s:<path>`
-  indexes that file (how Android 10+ wants media added, research real-app-ui.md §4.5); `call` of
-  `scan_volume` (arg external_primary / external) rescans shared storage and `scan_file` (arg:
-  a path) one file. Any other call throws `UnsupportedOperationException: Unsupported call`.
+- `media` (MediaProvider): `query` of the indexed files (`--where` with `col='v'` and
+  `col LIKE 'p'` terms joined by OR; anything else is an SQLiteException); `insert` with
+  `--bind _data:s:<path>` indexes that file (how Android 10+ wants media added, research
+  real-app-ui.md §4.5); `call` of `scan_volume` (arg external_primary / external) rescans shared
+  storage (and drops the rows of deleted files) and `scan_file` (arg: a path) one file. Any
+  other call throws `UnsupportedOperationException: Unsupported call`.
 - `settings`: `query`/`insert` on content://settings/<namespace> (the `settings` command's store).
 Any other authority: `Could not find provider`.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
+from phonesim.media import WhereError
 from phonesim.shell.android import media_scan
 from phonesim.shell.registry import STDERR, Context, command
 
@@ -131,7 +134,12 @@ def _rows(ctx: Context, rows: list[dict[str, str]], options: dict[str, list[str]
 
 def _media(ctx: Context, operation: str, uri: str, options: dict[str, list[str]]) -> None:
     if operation == "query":
-        _rows(ctx, ctx.phone.media.query(uri), options)
+        where = (options.get("--where") or [None])[-1]
+        try:
+            rows = ctx.phone.media.query(uri, where)
+        except WhereError as exc:
+            raise _ProviderError(f"android.database.sqlite.SQLiteException: {exc}") from exc
+        _rows(ctx, rows, options)
     elif operation == "insert":
         values = _bindings(options["--bind"])
         if "_data" in values:
@@ -146,6 +154,7 @@ def _media_call(ctx: Context, method: str, arg: str) -> None:
             raise _ProviderError(f"java.lang.IllegalArgumentException: Unknown volume {arg}")
         if arg != "internal":
             _scan_tree(ctx, "/sdcard")
+            _forget_missing(ctx)
         ctx.out("Result: null\n")
     elif method == "scan_file":
         media_scan(ctx, arg)
@@ -165,6 +174,13 @@ def _scan_tree(ctx: Context, folder: str) -> None:
             if name != "Android":
                 _scan_tree(ctx, path)
         elif "." in name and not name.startswith("."):
+            media_scan(ctx, path)
+
+
+def _forget_missing(ctx: Context) -> None:
+    """The volume scan drops the rows of files that are gone (deleted since their scan)."""
+    for path in ctx.phone.media.paths():
+        if not ctx.phone.fs.exists(path):
             media_scan(ctx, path)
 
 

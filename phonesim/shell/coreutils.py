@@ -97,10 +97,13 @@ def whoami(ctx: Context) -> int:
 
 @command("date")
 def date(ctx: Context) -> int:
-    if "+%s" in ctx.args:
-        ctx.out(f"{int(time.time())}\n")
+    """`date [+FORMAT]`; the phone's time zone is UTC."""
+    formats = [a[1:] for a in ctx.args[1:] if a.startswith("+")]
+    now = time.time()
+    if formats:
+        ctx.out(time.strftime(formats[-1].replace("%s", str(int(now))), time.gmtime(now)) + "\n")
     else:
-        ctx.out(time.strftime("%a %b %d %H:%M:%S UTC %Y\n", time.gmtime()))
+        ctx.out(time.strftime("%a %b %d %H:%M:%S UTC %Y\n", time.gmtime(now)))
     return 0
 
 
@@ -204,18 +207,50 @@ def mkdir(ctx: Context) -> int:
 
 @command("touch")
 def touch(ctx: Context) -> int:
+    """toybox touch [-amc] [-d DATE] [-t TIME] FILE…: DATE is `@SECONDS` or
+    `YYYY-MM-DDThh:mm:ss`, TIME `[[CC]YY]MMDDhhmm[.ss]`, both UTC (the phone's time zone)."""
+    args, when, create = list(ctx.args[1:]), int(time.time()), True
+    files = []
+    while args:
+        arg = args.pop(0)
+        if arg in ("-d", "-t"):
+            value = args.pop(0) if args else ""
+            parsed = _touch_time(arg, value)
+            if parsed is None:
+                return ctx.fail(f"touch: bad '{value}'")
+            when = parsed
+        elif arg.startswith("-") and len(arg) > 1 and set(arg[1:]) <= set("amch"):
+            create = create and "c" not in arg
+        else:
+            files.append(arg)
     code = 0
-    for arg in _flags(ctx.args[1:])[1]:
+    for arg in files:
         path = ctx.path(arg)
         node = ctx.fs.lookup(path)
         try:
-            if node is None:
-                ctx.fs.write(path, b"")
-            else:
-                node.mtime = int(time.time())
+            if node is None and create:
+                ctx.fs.write(path, b"", mtime=when)
+            elif node is not None:
+                node.mtime = when
         except OSError as exc:
             code = ctx.fail(f"touch: '{arg}': {exc.strerror}")
     return code
+
+
+def _touch_time(option: str, value: str) -> int | None:
+    import calendar
+
+    try:
+        if option == "-d" and value.startswith("@"):
+            return int(value[1:])
+        if option == "-d":
+            return calendar.timegm(time.strptime(value.split(".")[0], "%Y-%m-%dT%H:%M:%S"))
+        stamp, _, seconds = value.partition(".")
+        stamp = {8: time.strftime("%Y") + stamp, 10: "20" + stamp}.get(len(stamp), stamp)
+        parsed = time.strptime(stamp + (seconds or "00"), "%Y%m%d%H%M%S")
+        return calendar.timegm(parsed)
+    except ValueError:
+        return None
 
 
 @command("mv")

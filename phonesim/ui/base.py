@@ -349,7 +349,11 @@ class App:
     def type_text(self, text: str) -> None:
         screen = self.top
         if self.popup is None and screen.focus is not None:
-            screen.fields[screen.focus] = screen.fields.get(screen.focus, "") + text
+            current = screen.fields.get(screen.focus, "")
+            limit = self.phone.faults.max_length.get(screen.focus)
+            if limit is not None:
+                text = _length_filter(text, limit - _utf16_len(current))
+            screen.fields[screen.focus] = current + text
             screen.changed(self)
 
     def delete_char(self) -> None:
@@ -531,3 +535,20 @@ def gallery_cell(c: Ctx, i: int, x0: int, y0: int, size: int) -> Bounds:
     gap = c.x(6)
     x1 = x0 + col * size
     return (x1, y0 + row * size, x1 + size - gap, y0 + (row + 1) * size - gap)
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _length_filter(text: str, room: int) -> str:
+    """What InputFilter.LengthFilter lets through: at most ``room`` UTF-16 units, never half
+    of a surrogate pair (an emoji is two units)."""
+    kept, used = [], 0
+    for ch in text:
+        size = 2 if ord(ch) > 0xFFFF else 1
+        if used + size > room:
+            break
+        kept.append(ch)
+        used += size
+    return "".join(kept)

@@ -55,6 +55,7 @@ class FS(Protocol):
     def read(self, path: str) -> bytes: ...
     def exists(self, path: str) -> bool: ...
     def listdir(self, path: str) -> list[str]: ...
+    def stat(self, path: str) -> tuple[int, int, int] | None: ...  # (mode, size, mtime)
 
 
 def _locked(method: Callable) -> Callable:
@@ -135,9 +136,10 @@ class PhoneUI:
         return data
 
     def gallery_items(self) -> list[Media]:
-        """Scanned media still on disk, newest first (the pickers' order)."""
+        """Scanned media still on disk, newest first (the pickers' order: date modified, then
+        the order they were scanned in)."""
         items = [m for m in self._media.values() if self.fs.exists(m.path)]
-        return sorted(items, key=lambda m: m.seq, reverse=True)
+        return sorted(items, key=lambda m: (m.modified, m.seq), reverse=True)
 
     def to_background(self, app: App) -> None:
         # BACK on an app's first screen moves its task to the back (Android 12+): state kept.
@@ -487,6 +489,8 @@ class PhoneUI:
             self._media_seq += 1
             media.seq = self._media_seq
             self._media[path] = media
+        if media is not None:
+            self._media[path].modified = self.fs.stat(path)[2]
 
     def _media_for(self, path: str) -> Media | None:
         ext = path.rsplit(".", 1)[-1].lower()

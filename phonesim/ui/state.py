@@ -90,6 +90,9 @@ class Faults:
     missing_users: set[str] = field(default_factory=set)  # profiles that "don't exist"
     upload_steps: int = 3  # dumps/screencaps/inputs an upload takes after tapping Post
     upload_fails: bool = False  # uploads end in "Couldn't post" instead of done
+    # Text fields with an InputFilter.LengthFilter: short resource-id -> most UTF-16 units it
+    # keeps (e.g. {"comment_edit": 150}); longer input is cut, as Android cuts it.
+    max_length: dict[str, int] = field(default_factory=dict)
 
     def hidden(self) -> set[str]:
         value = self.missing_element
@@ -101,7 +104,8 @@ class Media:
     path: str
     sha256: str
     kind: str  # "video" | "image"
-    seq: int  # scan order; the pickers list newest (highest) first
+    seq: int  # scan order: breaks ties between files modified in the same second
+    modified: int = 0  # the file's mtime when scanned (MediaStore date_modified)
 
 
 @dataclass

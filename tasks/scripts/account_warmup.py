@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tasks import limits
 from tasks.scripts.base import ScriptContext, ScriptFailure, find_in
-from tasks.scripts.comment import comment_lines, emoji_allowed, pick_comment, with_emoji
+from tasks.scripts.comment import comment_lines, pick_comment, with_emoji
 from tasks.scripts.fields import COMMENT_ORDER, INSERT_EMOJI, PERCENT, PLATFORM
 from tasks.scripts.flows import (
     ACCOUNT_SELECTORS,
@@ -116,7 +116,7 @@ def run(ctx: ScriptContext) -> str:
     open_stream(ctx, keyword, rng)
     tally = Warmup(ctx, Plan.from_config(ctx.config), rng).watch()
     # Leaving the app ends the last item's watch, as a person putting the phone down.
-    ctx.phone.keyevent("KEYCODE_HOME")
+    ctx.phone.press_key("HOME")
     return summary(ctx, tally, keyword)
 
 
@@ -133,8 +133,8 @@ def open_stream(ctx: ScriptContext, keyword: str, rng: random.Random) -> None:
     if not search.focused:
         ctx.phone.tap(*search.centre)
         ctx.pause()
-    ctx.type_text(keyword)
-    ctx.phone.keyevent("KEYCODE_ENTER")
+    ctx.type_text(keyword, "the search field")
+    ctx.phone.press_key("ENTER")
     ctx.find("search_video_result", timeout=8)
     tile = rng.choice(find_all(ctx, "search_video_result"))
     ctx.phone.tap(*tile.centre)
@@ -236,7 +236,7 @@ class Warmup:
             return False
         finally:
             if self.ctx.exists("comment_field"):  # the sheet is open: close it, back to the video
-                self.ctx.phone.keyevent("KEYCODE_BACK")
+                self.ctx.phone.press_key("BACK")
                 self.ctx.pause(0.3, 0.6)
         limits.record(self.ctx.task, "comment", f"@{author}: {text}")
         return True
@@ -268,7 +268,7 @@ class Warmup:
 
 class CommentPicker:
     """Comments from the ``comment`` lines, random or sequential (from the task's batch
-    position on), with an emoji when asked and typeable."""
+    position on), with an emoji when asked."""
 
     def __init__(self, ctx: ScriptContext, rng: random.Random):
         self.ctx, self.rng = ctx, rng
@@ -276,13 +276,11 @@ class CommentPicker:
         self.lines = comment_lines(self.text)
         self.order = ctx.config.get("comment_order", "random")
         self.position = ctx.task.batch_position
-        self.emoji: bool | None = None  # decided at the first comment (one shell call)
+        self.emoji = bool(ctx.config.get("insert_emoji"))
 
     def next(self) -> str:
         text = pick_comment(self.text, self.order, self.position, self.rng)
         self.position += 1
-        if self.emoji is None:
-            self.emoji = bool(self.ctx.config.get("insert_emoji")) and emoji_allowed(self.ctx)
         return with_emoji(text, self.rng) if self.emoji else text
 
 

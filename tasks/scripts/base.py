@@ -21,15 +21,14 @@ from pathlib import Path
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from devices.models import DEFAULT_PACKAGES, Platform
+from core import farm_settings
+from core.audit import record
+from devices import adb
+from devices.models import DEFAULT_PACKAGES, Device, Platform
 
 log = logging.getLogger("tasks.scripts")
 
 SELECTORS_DIR = Path(__file__).with_name("selectors")
-# An input method that accepts text by broadcast, so captions with accents and emoji reach the
-# app unchanged (`input text` only carries ASCII).
-BROADCAST_IME = "com.android.adbkeyboard"
-BROADCAST_IME_SERVICE = "com.android.adbkeyboard/.AdbIME"
 
 
 class ScriptFailure(Exception):
@@ -89,14 +88,13 @@ class ScriptContext:
         self.last_selector = ""
         self.config = task.script_config or {}
         self.claimed_captions: list[str] = []
+        self._keyboard: bool | None = None  # type through the keyboard app (else paste)?
 
     # --- who and where -------------------------------------------------------------------
 
     @property
-    def phone(self):
+    def phone(self) -> adb.PhoneLink:
         if self._phone is None:
-            from devices import adb
-
             self._phone = adb.open_device(self.task.serial)
         return self._phone
 
@@ -136,7 +134,7 @@ class ScriptContext:
     def screen(self):
         """The current UI tree, after dismissing any known pop-up in the way."""
         for _ in range(3):
-            root = self.phone.ui_tree()
+            root = self.phone.dump_ui()
             if not self._dismiss_popup(root):
                 return root
         return root
@@ -208,32 +206,60 @@ class ScriptContext:
 
     # --- typing --------------------------------------------------------------------------
 
-    def type_text(self, text: str) -> None:
-        """Type ``text`` into the focused field without mangling it.
+    def type_text(self, text: str, field: str = "the text field") -> None:
+        """Put ``text`` into the focused field exactly as given (accents, emoji, line breaks),
+        then read the field back: an app that kept something else (a length limit, a field
+        that lost the focus) fails the step instead of posting mangled text.
 
-        ASCII goes through ``input text`` (the device layer escapes every shell-special
-        character). Anything else needs the broadcast input method; without it we fail the step
-        rather than post a caption with its accents or emoji silently dropped.
+        The text goes through uiautomator2's keyboard app, installed on first need while the
+        owner's setting allows it, else it is pasted from the clipboard (``devices.adb``).
         """
-        if all(32 <= ord(c) < 127 or c == "\n" for c in text):
-            for line_number, line in enumerate(text.split("\n")):
-                if line_number:
-                    self.phone.keyevent("KEYCODE_ENTER")
-                if line:
-                    self.phone.input_text(line)
+        self.phone.type_text(text, keyboard=self._use_keyboard())
+        shown = self.phone.focused_text() or ""
+        if shown == text:
             return
-        if BROADCAST_IME not in self.phone.packages():
+        if shown and text.startswith(shown):
             raise ScriptFailure(
-                "the text has accents or emoji, which need the ADB Keyboard input method "
-                f"({BROADCAST_IME}) on the phone; install it or use plain ASCII text"
+                f"{field} kept only {len(shown)} of the {len(text)} characters typed "
+                f"(the {self.app_name} app limits its length); shorten the text"
             )
-        self.phone.shell(f"ime enable {BROADCAST_IME_SERVICE}; ime set {BROADCAST_IME_SERVICE}")
-        self.phone.type_unicode(text)
+        raise ScriptFailure(
+            f"{field} shows “{shown[:60]}” instead of the text typed "
+            "(did the field lose the focus?)"
+        )
+
+    def _use_keyboard(self) -> bool:
+        """Whether to type through the keyboard app: the owner's setting, and the app on the
+        phone (installed now if missing; that is recorded in the audit log)."""
+        if self._keyboard is None:
+            self._keyboard = bool(farm_settings.get("phone_keyboard_install"))
+            if self._keyboard and not self.phone.keyboard_installed():
+                self.task.log(self.task.step, f"installing the keyboard app {adb.KEYBOARD_PACKAGE}")
+                self.phone.install_keyboard()
+                record(
+                    "device.keyboard_install",
+                    actor=f"task {self.task.pk}",
+                    object_type="device",
+                    object_id=self.task.serial,
+                    detail={"package": adb.KEYBOARD_PACKAGE, "task": self.task.pk},
+                )
+        return self._keyboard
+
+    def as_shown(self, text: str) -> str:
+        """``text`` as it reads in a screen dump (the server writes an emoji as "..")."""
+        return adb.as_dumped(text)
 
     # --- the app -------------------------------------------------------------------------
 
+    def start_automation(self) -> None:
+        """Start (or find running) the phone's uiautomator2 server, and note on the phone's
+        row that it works; a phone where it cannot run fails the task with the reason."""
+        self.phone.start_automation()
+        Device.objects.filter(serial=self.task.serial).note_automation()
+
     def open_app(self) -> None:
         """Check the app is installed, record its version, (re)start it, check its language."""
+        self.start_automation()
         versions = self.phone.packages()
         if self.package not in versions:
             raise ScriptFailure(f"{self.app_name} ({self.package}) is not installed on this phone")
@@ -251,8 +277,9 @@ class ScriptContext:
             return
         texts = set()
         for _ in range(10):
-            root = self.screen()
-            texts = {n.text for n in iter_nodes(root)} | {n.content_desc for n in iter_nodes(root)}
+            # The app's own window only: the system bars speak the phone's language.
+            nodes = [n for n in iter_nodes(self.screen()) if n.package == self.package]
+            texts = {n.text for n in nodes} | {n.content_desc for n in nodes}
             if any(marker in texts for marker in markers):
                 return
             self.pause(0.4, 0.6)
@@ -280,12 +307,10 @@ class ScriptContext:
                 log.warning("cleanup of task %s failed", self.task.pk, exc_info=True)
 
     def save_evidence(self) -> None:
-        """Keep a screenshot and the UI hierarchy of the moment the task failed."""
-        from devices import adb
-
+        """Keep a screenshot and the UI hierarchy of the moment the task failed. With the
+        automation server down, the screenshot comes from adb alone and there is no hierarchy."""
         try:
-            png = self.phone.screenshot_png()
-            xml = self.phone.ui_xml()
+            png, xml = self._evidence()
         except adb.DeviceError as exc:
             self.task.log("evidence", f"no screenshot: {exc}", level="warning")
             return
@@ -303,10 +328,22 @@ class ScriptContext:
         if self.last_selector:
             self.task.log("evidence", f"last element looked for: '{self.last_selector}'")
 
+    def _evidence(self) -> tuple[bytes, str]:
+        try:
+            png = self.phone.screenshot()
+        except adb.AutomationUnavailable:
+            png = self.phone.screenshot_png()  # the server is down: adb's screencap still works
+        try:
+            xml = self.phone.ui_xml()
+        except adb.DeviceError as exc:
+            self.task.log("evidence", f"no UI hierarchy: {exc.reason}", level="warning")
+            xml = ""
+        return png, xml
+
     def explain(self, exc: Exception) -> str:
         """A failure reason in words a farm operator understands."""
-        from devices import adb
-
+        if isinstance(exc, adb.AutomationUnavailable):
+            Device.objects.filter(serial=self.task.serial).note_automation(exc.reason)
         if isinstance(exc, adb.DeviceError):
             return f"phone problem: {exc}"
         return f"internal error ({exc.__class__.__name__}: {exc}); see the server log"

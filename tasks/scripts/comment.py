@@ -1,9 +1,8 @@
 """``comment``: comment on one post, opened by its URL (one task per URL per phone/account).
 
 The text is one line of ``comment_content``: a random one, or (``sequential``) the line at the
-task's position in its batch, cycling. ``insert_emoji`` appends an emoji when the phone has the
-ADB Keyboard input method (the only way to type emoji); without it the comment goes out plain
-and the step log says so, rather than failing a task over decoration.
+task's position in its batch, cycling. ``insert_emoji`` appends a random emoji. Accents and
+emoji are typed as they are (``ScriptContext.type_text``).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from devices.models import Platform
 from tasks import materials
-from tasks.scripts.base import BROADCAST_IME, ScriptContext, ScriptFailure
+from tasks.scripts.base import ScriptContext, ScriptFailure
 from tasks.scripts.fields import COMMENT_ORDER, INSERT_EMOJI, PLATFORM, split_list, unique
 from tasks.scripts.flows import ACCOUNT_SELECTORS, COMMENT_SELECTORS, ensure_account, post_comment
 from tasks.scripts.registry import Errors, Field, Script
@@ -49,7 +48,7 @@ def run(ctx: ScriptContext) -> str:
     text = pick_comment(
         config["comment_content"], config.get("comment_order"), ctx.task.batch_position, rng
     )
-    if config.get("insert_emoji") and emoji_allowed(ctx):
+    if config.get("insert_emoji"):
         text = with_emoji(text, rng)
     ctx.step("opening the app", 10)
     ctx.open_app()
@@ -83,19 +82,6 @@ def pick_comment(text: str, order: str | None, position: int, rng: random.Random
 
 def with_emoji(text: str, rng: random.Random) -> str:
     return f"{text} {rng.choice(EMOJI)}"
-
-
-def emoji_allowed(ctx: ScriptContext) -> bool:
-    """Emoji can only be typed through the ADB Keyboard input method; without it, say so in
-    the step log and go without."""
-    if BROADCAST_IME in ctx.phone.packages():
-        return True
-    ctx.task.log(
-        ctx.task.step,
-        f"insert_emoji: no ADB Keyboard ({BROADCAST_IME}) on this phone, so no emoji",
-        level="warning",
-    )
-    return False
 
 
 # --- which app ---------------------------------------------------------------------------------

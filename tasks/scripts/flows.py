@@ -74,8 +74,8 @@ def _search_profile(ctx: ScriptContext, username: str) -> None:
     if not field.focused:
         ctx.phone.tap(*field.centre)
         ctx.pause()
-    ctx.type_text(username)
-    ctx.phone.keyevent("KEYCODE_ENTER")
+    ctx.type_text(username, "the search field")
+    ctx.phone.press_key("ENTER")
     ctx.pause(0.8, 1.2)
     ctx.find("search_user_row", timeout=8, required=False)
     rows, names = ctx.rules("search_user_row"), ctx.rules("search_user_name")
@@ -120,11 +120,12 @@ def post_comment(ctx: ScriptContext, text: str, *, timeout: float = 8.0) -> None
     if not field.focused:
         ctx.phone.tap(*field.centre)
         ctx.pause()
-    ctx.type_text(text)
+    ctx.type_text(text, "the comment field")
     ctx.pause(0.3, 0.6)
     ctx.tap("comment_send")
     deadline = time.monotonic() + timeout
-    while not any(text in node_text(row) for row in find_all(ctx, "comment_row")):
+    shown = ctx.as_shown(text)  # emoji read ".." in a dump
+    while not any(shown in node_text(row) for row in find_all(ctx, "comment_row")):
         if time.monotonic() >= deadline:
             raise ScriptFailure(
                 f"sent the comment but {ctx.app_name} does not show it "

@@ -1,13 +1,20 @@
 """``post``: publish a video or images on TikTok or Instagram.
 
 Steps: pick the media (library, folder or explicit list), push it to the phone's DCIM folder and
-media-scan it, open the app as the right account, go through the app's upload flow (or share
-the files to the app), type the caption, post, wait for the confirmation, then delete the pushed
-files. Library materials are claimed atomically and marked used only after a successful post.
+index it in MediaStore, open the app as the right account, go through the app's upload flow (or
+share the file to the app), type the caption, post, wait for the confirmation, then delete the
+pushed files. Library materials are claimed atomically and marked used only after a successful
+post.
+
+``post_way=share`` sends ONE file the way Android's share sheet does (ACTION_SEND with its
+MediaStore content Uri, to the app's share activity). Android's `am` cannot put a list of Uris
+in an intent (research real-app-ui.md §4.4), so several files always go through the app's own
+gallery picker, as ``addButton`` does.
 """
 
 from __future__ import annotations
 
+import mimetypes
 import os
 import random
 from pathlib import Path
@@ -23,6 +30,8 @@ from tasks.scripts.flows import ACCOUNT_SELECTORS, ensure_account
 from tasks.scripts.registry import Errors, Field, Script
 
 APP_FOLDERS = {"tiktok": "TikTok", "instagram": "Instagram"}
+# Shared storage as MediaStore records paths (/sdcard is a link to it).
+SHARED_STORAGE = "/storage/emulated/0"
 
 FIELDS = (
     PLATFORM,
@@ -68,21 +77,24 @@ def run(ctx: ScriptContext) -> str:
     ctx.open_app()
     ensure_account(ctx)
     ctx.step("copying media to the phone", 30, ", ".join(Path(f).name for f in files))
-    remote = push_media(ctx, files)
+    uris = push_media(ctx, files)
     caption = caption_for(config, ctx.task.batch_position, random.Random(ctx.task.pk))
     if not caption and ctx.claimed_captions:
         caption = ctx.claimed_captions[0]
     way = config.get("post_way", "share")
     if way == "useSound":
         ctx.task.log("posting", "useSound is not available here; posting with the app's sound")
-    if way == "share":
-        share_to_app(ctx, remote, images)
+    if way == "share" and len(uris) == 1:
+        share_to_app(ctx, uris[0], files[0], images)
     else:
-        open_upload(ctx, len(remote), images)
+        if way == "share":
+            ctx.task.log("posting", "several files: picked in the app's gallery (a share "
+                         "from adb carries one file)")  # fmt: skip
+        open_upload(ctx, len(uris), images)
     write_caption_and_post(ctx, caption)
     wait_for_confirmation(ctx, int(config.get("upload_wait_time", 30)))
     materials.mark_used(ctx.task)
-    what = f"{len(remote)} image{'s' if len(remote) > 1 else ''}" if images else "1 video"
+    what = f"{len(uris)} image{'s' if len(uris) > 1 else ''}" if images else "1 video"
     where = f" to {placement(ctx, images)}" if ctx.platform == "instagram" else ""
     return f"posted {what}{where}" + (f" with caption “{caption[:60]}”" if caption else "")
 
@@ -124,27 +136,18 @@ def _rotate(ctx: ScriptContext, candidates: list[str], count: int, source: str) 
 
 
 def push_media(ctx: ScriptContext, files: list[str]) -> list[str]:
-    """Copy ``files`` to the phone's gallery; return their phone paths in posting order.
-
-    Galleries list the newest first, so files are pushed and scanned last-to-first: the first
-    file ends up first in the picker.
-    """
-    folder = f"/sdcard/DCIM/{APP_FOLDERS[ctx.platform]}"
+    """Copy ``files`` to the phone's gallery folder and index them; return their MediaStore
+    content Uris in posting order. The first file is made the newest, so the galleries (newest
+    first) show the files in posting order."""
+    folder = f"{SHARED_STORAGE}/DCIM/{APP_FOLDERS[ctx.platform]}"
     remote = [
         f"{folder}/tmx-{ctx.task.pk}-{n}{Path(f).suffix.lower()}" for n, f in enumerate(files)
     ]
-    ctx.on_cleanup(lambda: _remove(ctx, remote))
-    for local, target in reversed(list(zip(files, remote, strict=True))):
+    ctx.on_cleanup(lambda: ctx.phone.remove_media(remote))
+    for local, target in zip(files, remote, strict=True):
         ctx.check_cancel()
         ctx.phone.push(local, target)
-        ctx.phone.media_scan(target)
-    return remote
-
-
-def _remove(ctx: ScriptContext, remote: list[str]) -> None:
-    ctx.phone.shell("rm -f " + " ".join(remote))
-    for path in remote:
-        ctx.phone.media_scan(path)
+    return ctx.phone.index_media(remote)
 
 
 # --- the app's flows --------------------------------------------------------------------------
@@ -156,16 +159,11 @@ def placement(ctx: ScriptContext, images: bool) -> str:
     return "post" if images else "reel"
 
 
-def share_to_app(ctx: ScriptContext, remote: list[str], images: bool) -> None:
+def share_to_app(ctx: ScriptContext, uri: str, local: str, images: bool) -> None:
+    """Share one file to the app's share activity (named in the selector file)."""
     ctx.step("sharing the media to the app", 45)
-    action = "SEND_MULTIPLE" if len(remote) > 1 else "SEND"
-    flag = "--eua" if len(remote) > 1 else "--eu"
-    uris = ",".join(f"file://{p}" for p in remote)
-    mime = "image/*" if images else "video/*"
-    ctx.phone.shell(
-        f"am start -a android.intent.action.{action} -t '{mime}' "
-        f"{flag} android.intent.extra.STREAM '{uris}' -p {ctx.package}"
-    )
+    mime = mimetypes.guess_type(local)[0] or ("image/*" if images else "video/*")
+    ctx.phone.share_file(f"{ctx.package}/{ctx.selectors['share_activity']}", uri, mime)
     ctx.pause(0.8, 1.2)
     if ctx.platform == "instagram":
         ctx.tap(f"share_to_{placement(ctx, images)}")
@@ -214,7 +212,7 @@ def write_caption_and_post(ctx: ScriptContext, caption: str) -> None:
     if caption:
         ctx.step("typing the caption", 70)
         ctx.tap("caption_field")
-        ctx.type_text(caption)
+        ctx.type_text(caption, "the caption field")
     ctx.step("posting", 80)
     ctx.tap("publish_button")
 

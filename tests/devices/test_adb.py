@@ -9,17 +9,21 @@ import string
 import pytest
 from PIL import Image
 
+from devices import adb as device_layer
 from devices.adb import (
+    KEYBOARD_PACKAGE,
+    AutomationUnavailable,
     DeviceError,
     DeviceNotFound,
     DeviceOffline,
     DeviceUnauthorized,
-    input_text_commands,
+    as_dumped,
     parse_hierarchy,
 )
 from tests.phones import connect, connect_unauthorized, wait_state
 
 TIKTOK = "com.zhiliaoapp.musically"
+SEARCH = f"{TIKTOK}:id/search_edit"
 
 
 def test_device_info_reads_model_android_screen_and_battery(shared_link):
@@ -46,9 +50,9 @@ def test_push_and_pull_multi_megabyte_file_byte_exact(shared_link, tmp_path):
     assert not shared_link.exists("/data/local/tmp/absent")
 
 
-def test_screenshot_is_a_png_of_the_screen_size(shared_link):
-    png = shared_link.screenshot_png()
-    assert Image.open(io.BytesIO(png)).size == shared_link.window_size()
+def test_screenshots_by_adb_and_by_the_server_are_pngs_of_the_screen_size(shared_link):
+    for png in (shared_link.screenshot_png(), shared_link.screenshot()):
+        assert Image.open(io.BytesIO(png)).size == shared_link.window_size()
 
 
 def test_hierarchy_dump_parses_into_nodes_with_bounds(shared_link):
@@ -59,6 +63,17 @@ def test_hierarchy_dump_parses_into_nodes_with_bounds(shared_link):
     assert clickable, "the home screen offers something to tap"
     x1, y1, x2, y2 = clickable[0].bounds
     assert x1 <= clickable[0].centre[0] <= x2 and y1 <= clickable[0].centre[1] <= y2
+
+
+def test_the_screen_is_read_on_a_playing_feed_where_plain_uiautomator_dump_fails(adb, make_phone):
+    phone = make_phone(strict=True)
+    phone.idle_timeout = 0.2
+    link = adb.device(phone.serial)
+    link.app_start(TIKTOK)  # the For You feed: a video plays, the screen never goes idle
+    assert "could not get idle state" in link.shell("uiautomator dump /sdcard/ui.xml")
+    root = link.dump_ui()
+    assert root.find(content_desc="Create") is not None
+    assert {n.package for n in root.iter()} >= {TIKTOK, "com.android.systemui"}
 
 
 def test_parse_hierarchy_finds_by_id_text_and_description():
@@ -81,7 +96,7 @@ def test_tap_lands_on_the_element_found_in_the_dump(adb, make_phone):
     phone = make_phone()
     link = adb.device(phone.serial)
     target = next(n for n in link.dump_ui().iter() if n.clickable and n.resource_id + n.text)
-    link.tap_node(target)
+    link.tap(*target.centre)
     hit = phone.taps[-1]
     assert (hit.x, hit.y) == target.centre
     assert (hit.resource_id, hit.text) == (target.resource_id, target.text)
@@ -102,36 +117,108 @@ def test_apps_start_stop_current_packages_and_versions(adb, make_phone):
 
 
 SPECIALS = string.punctuation + " "  # every printable ASCII character that is not alphanumeric
+TEXTS = [SPECIALS, "Promoção de verão 🔥\nlinha 2", 'it\'s a "quote" & $HOME `id` ; ls %s']
 
 
-@pytest.mark.parametrize(
-    "text",
-    [SPECIALS, 'it\'s a "quote" & $HOME `id` ; ls | cat > /x', "50%sale 100%s %%s %", "-n x"],
-)
-def test_input_text_round_trips_every_special_character(adb, make_phone, text):
+def open_search(adb, phone):
+    """TikTok's search screen, whose field has the input focus."""
+    link = adb.device(phone.serial)
+    link.app_start(TIKTOK)
+    link.tap(*link.dump_ui().find(content_desc="Search").centre)
+    assert link.dump_ui().find(resource_id=SEARCH).focused
+    return link
+
+
+def field_text(phone) -> str:
+    return phone.ui._foreground().top.fields.get("search_edit", "")
+
+
+def test_the_keyboard_app_installs_from_the_wheel_and_types_any_text_exactly(adb, make_phone):
     phone = make_phone()
-    adb.device(phone.serial).text(text)
-    assert "".join(phone.typed) == text
+    link = open_search(adb, phone)
+    assert not link.keyboard_installed()
+    link.install_keyboard()
+    assert link.keyboard_installed() and KEYBOARD_PACKAGE in phone.ui.installed_packages
+    for text in TEXTS:
+        link.type_text(text, keyboard=True)  # replaces what the field held
+        assert field_text(phone) == text
+        assert link.focused_text() == text
 
 
-def test_input_text_rejects_non_ascii():
-    with pytest.raises(ValueError):
-        input_text_commands("héllo")
-    assert input_text_commands("") == []
+def test_clipboard_paste_types_any_text_exactly_without_installing_anything(adb, make_phone):
+    phone = make_phone()
+    link = open_search(adb, phone)
+    for text in TEXTS:
+        link.type_text(text, keyboard=False)
+        assert field_text(phone) == link.focused_text() == text
+    assert KEYBOARD_PACKAGE not in phone.ui.installed_packages
 
 
-def test_swipe_keyevent_and_media_scan(adb, make_phone):
+def test_a_dump_shows_emoji_as_dots_and_as_dumped_says_so(adb, make_phone):
+    phone = make_phone()
+    link = open_search(adb, phone)
+    link.type_text("Que legal! 🔥", keyboard=False)
+    shown = link.dump_ui().find(resource_id=SEARCH).text
+    assert shown == as_dumped("Que legal! 🔥") == "Que legal! .."
+
+
+def test_swipe_keys_and_media_indexed_the_android_10_way(adb, make_phone):
     phone = make_phone()
     link = adb.device(phone.serial)
     link.swipe(500, 1800, 500, 400, 200)
-    link.keyevent("KEYCODE_HOME")
-    link.push(b"jpeg", "/sdcard/DCIM/Camera/p.jpg")
-    link.media_scan("/sdcard/DCIM/Camera/p.jpg")
-    assert "/storage/emulated/0/DCIM/Camera/p.jpg" in phone.media.paths()
+    link.press_key("KEYCODE_HOME")
+    paths = [f"/storage/emulated/0/DCIM/Camera/p{n}.jpg" for n in range(2)]
+    for path in paths:
+        link.push(b"jpeg" + path.encode(), path)
+    uris = link.index_media(paths)
+    assert [phone.media.path_of(uri) for uri in uris] == paths
+    assert all(uri.startswith("content://media/external/images/media/") for uri in uris)
+    # The first path is the newest: the galleries list it first.
+    assert [m.path.rsplit("/", 1)[1] for m in phone.ui.gallery_items()] == ["p0.jpg", "p1.jpg"]
+    link.remove_media(paths)
+    assert not set(paths) & set(phone.media.paths())
+    assert phone.ui.gallery_items() == []
     assert link.shell_status("ls /sdcard/nope") == (
         1,
         "ls: /sdcard/nope: No such file or directory",
     )
+
+
+def test_a_server_that_cannot_start_fails_fast_then_a_new_link_tries_again(adb, make_phone):
+    phone = make_phone()
+    phone.faults.missing_commands = frozenset({"app_process"})
+    link = adb.device(phone.serial)
+    with pytest.raises(AutomationUnavailable, match="app_process: not found"):
+        link.dump_ui()
+    launches = len([c for c in phone.commands if "app_process" in c])
+    with pytest.raises(AutomationUnavailable):
+        link.tap(1, 1)  # the same link does not wait for another start
+    assert len([c for c in phone.commands if "app_process" in c]) == launches
+    assert link.screenshot_png()[:8] == b"\x89PNG\r\n\x1a\n"  # adb alone still works
+    phone.faults.missing_commands = frozenset()
+    assert adb.device(phone.serial).dump_ui().find(content_desc="Home") is not None
+
+
+def test_a_killed_server_is_restarted_on_the_next_call(adb, make_phone):
+    phone = make_phone()
+    link = adb.device(phone.serial)
+    link.dump_ui()
+    phone.kill_u2_server()
+    assert link.dump_ui() is not None
+    assert phone.u2.launches == 2
+
+
+def test_one_server_connection_per_phone_is_kept_and_dropped_when_the_phone_goes(adb, make_phone):
+    phone = make_phone()
+    adb.device(phone.serial).dump_ui()
+    adb.device(phone.serial).dump_ui()
+    assert phone.u2.launches == 1
+    assert [k for k in device_layer._clients if k[2] == phone.serial]
+    phone.unplug()
+    wait_state(adb, phone.serial, "offline")
+    with pytest.raises(DeviceOffline):
+        adb.device(phone.serial).shell("echo hi")
+    assert not [k for k in device_layer._clients if k[2] == phone.serial]
 
 
 def test_unknown_serial_raises_not_found(adb):

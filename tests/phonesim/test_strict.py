@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 from pathlib import Path
 
 import pytest
@@ -160,7 +161,86 @@ def test_android_10_ways_to_index_media(phone):
     assert ui.gallery_items()[0].path == "/sdcard/DCIM/a.mp4"
 
 
+SHARE = f"{TIKTOK}/com.ss.android.ugc.aweme.share.SystemShareActivity"
+SCAN_VOLUME = "content call --uri content://media --method scan_volume --arg external_primary"
+
+
+def _indexed(phone: Phone, path: str) -> str:
+    """Push a video, scan the volume, and return its content Uri from MediaStore."""
+    phone.fs.write(path, b"\0video" + path.encode(), parents=True)
+    run(phone, SCAN_VOLUME)
+    where = f"\"_data='{phone.fs.normalize(path)}'\""
+    out = run(phone, f"content query --uri content://media/external/video/media --where {where}")
+    row_id = re.search(r"_id=(\d+)", out[1]).group(1)
+    return f"content://media/external/video/media/{row_id}"
+
+
+def _send(uri: str, component: str = SHARE) -> str:
+    return (
+        f"am start -W -n {component} -a android.intent.action.SEND -t video/mp4 "
+        f"--grant-read-uri-permission --eu android.intent.extra.STREAM {uri}"
+    )
+
+
+def test_a_shared_content_uri_opens_the_file_mediastore_indexed_under_it(phone):
+    uri = _indexed(phone, "/sdcard/DCIM/a.mp4")
+    assert run(phone, _send(uri))[0] == 0
+    assert phone.ui.current_focus() == (TIKTOK, EDITOR)
+
+
+def test_a_share_to_an_activity_the_app_lacks_or_an_unknown_uri_opens_no_media(phone):
+    uri = _indexed(phone, "/sdcard/DCIM/a.mp4")
+    code, out = run(phone, _send(uri, f"{TIKTOK}/.share.Nope"))
+    assert code == 1 and "Error: Activity class" in out and "does not exist" in out
+    assert run(phone, _send("content://media/external/video/media/99999"))[0] == 0
+    assert phone.ui.current_focus() == (TIKTOK, "com.ss.android.ugc.aweme.main.MainActivity")
+
+
+def test_content_query_where_and_scan_volume_forgetting_deleted_files(phone):
+    for name in ("a.mp4", "b.mp4", "c.jpg"):
+        phone.fs.write(f"/sdcard/DCIM/{name}", name.encode(), parents=True)
+    run(phone, SCAN_VOLUME)
+    query = "content query --uri content://media/external/file --projection _data --where "
+    root = "/storage/emulated/0/DCIM"
+    out = run(phone, query + f"\"_data='{root}/a.mp4' OR _data LIKE '%.JPG'\"")[1]
+    assert out == f"Row: 0 _data={root}/a.mp4\nRow: 1 _data={root}/c.jpg\n"
+    _, out = run(phone, query + "'_data > 3'")
+    assert "Error while accessing provider:media" in out and "SQLiteException" in out
+    run(phone, "rm /sdcard/DCIM/a.mp4")
+    run(phone, SCAN_VOLUME)
+    assert f"{root}/a.mp4" not in phone.media.paths()
+    assert [m.path for m in phone.ui.gallery_items()] == [
+        "/sdcard/DCIM/c.jpg",
+        "/sdcard/DCIM/b.mp4",
+    ]
+
+
+def test_the_galleries_list_the_most_recently_modified_first(phone):
+    for name in ("a.mp4", "b.mp4"):
+        phone.fs.write(f"/sdcard/DCIM/{name}", name.encode(), parents=True)
+    run(
+        phone,
+        "touch -m -d @1700000002 /sdcard/DCIM/a.mp4 && touch -d @1700000001 /sdcard/DCIM/b.mp4",
+    )
+    run(phone, SCAN_VOLUME)  # scans b after a, but a was modified last
+    assert [m.path[-5:] for m in phone.ui.gallery_items()] == ["a.mp4", "b.mp4"]
+    assert run(phone, "touch -t 203001010000.00 /sdcard/DCIM/b.mp4")[0] == 0
+    run(phone, SCAN_VOLUME)
+    assert [m.path[-5:] for m in phone.ui.gallery_items()] == ["b.mp4", "a.mp4"]
+    assert run(phone, "touch -d yesterday /sdcard/DCIM/b.mp4")[0] == 1
+
+
 # -- typing ----------------------------------------------------------------------------------
+
+
+def test_a_field_with_a_length_limit_keeps_whole_characters_only(phone):
+    search_field(phone)
+    phone.ui.faults.max_length = {"search_edit": 5}
+    phone.ui.commit_text("abcd🔥")  # the emoji needs two UTF-16 units; one is left
+    assert text_of(phone.ui, "search_edit") == "abcd"
+    phone.ui.clear_field()
+    phone.ui.commit_text("ab🔥cd")
+    assert text_of(phone.ui, "search_edit") == "ab🔥c"
 
 
 def test_input_text_with_non_ascii_is_killed_and_types_nothing(phone, lenient):

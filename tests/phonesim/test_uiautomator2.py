@@ -189,6 +189,14 @@ def test_unknown_and_unsimulated_methods(client, phone):
         d.jsonrpc.openNotification()
 
 
+def test_a_method_made_to_throw_answers_its_java_exception(client, phone):
+    d = connect(client, phone)
+    phone.faults.u2_rpc_errors = {"dumpWindowHierarchy": "java.lang.NullPointerException"}
+    with pytest.raises(RPCUnknownError, match="-32001 java.lang.NullPointerException"):
+        d.dump_hierarchy()
+    assert d.info["displayWidth"] == 1080  # other methods still answer
+
+
 def test_screenshot_as_jpeg_and_png(client, phone):
     d = connect(client, phone)
     image = d.screenshot()

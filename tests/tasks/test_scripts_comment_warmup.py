@@ -20,7 +20,7 @@ from tasks.creation import CreateRequest, create_tasks
 from tasks.models import Task, TaskEvent
 from tasks.scripts.account_warmup import Plan, chance, pick_keyword
 from tasks.scripts.base import ScriptFailure
-from tasks.scripts.comment import pick_comment, platform_of_url, with_emoji
+from tasks.scripts.comment import EMOJI, pick_comment, platform_of_url, with_emoji
 from tasks.scripts.registry import validate_config
 from tests.tasks.engine import register, wait_until
 from tests.tasks.factories import make_account, make_device, make_task
@@ -28,7 +28,6 @@ from tests.tasks.inprocess import serve_in_process
 
 Status, Wait = Task.Status, Task.WaitReason
 TIKTOK, INSTAGRAM = "com.zhiliaoapp.musically", "com.instagram.android"
-IME = "com.android.adbkeyboard"
 # Worker threads have their own database connections, so the data must be committed.
 on_phones = pytest.mark.django_db(transaction=True)
 
@@ -142,15 +141,13 @@ LINES = "Que vídeo incrível!\nAdorei 😍\nNice one"
 
 @on_phones
 def test_comments_land_on_the_right_posts_with_the_right_text(host, make_phone):
-    """Four phones at once (one e2e run keeps the suite fast): a sequential TikTok batch with
-    accents and emoji, an Instagram post and reel, emoji with and without the input method,
-    and an account at its daily comment limit."""
-    tiktok, instagram, with_ime, plain = make_phone(), make_phone(), None, make_phone()
+    """Four phones at once (one run keeps the suite fast), none set up for typing: a sequential
+    TikTok batch with accents and emoji, an Instagram post and reel, inserted emoji, and an
+    account at its daily comment limit."""
+    tiktok, instagram, plain = make_phone(), make_phone(), make_phone()
     for phone in (tiktok, instagram, plain):
         register(phone)
-    with_ime = phone_with_account(make_phone, TIKTOK, "ana.farm", daily_comment_limit=1)
-    for phone in (tiktok, with_ime):
-        phone.ui.installed_packages[IME] = "1.0"
+    with_account = phone_with_account(make_phone, TIKTOK, "ana.farm", daily_comment_limit=1)
     sequential = {"target_post_urls": TIKTOK_URLS, "comment_content": LINES,
                   "comment_order": "sequential"}  # fmt: skip
     tiktok_tasks = create("comment", sequential, serials=[tiktok.serial])
@@ -159,10 +156,10 @@ def test_comments_land_on_the_right_posts_with_the_right_text(host, make_phone):
     ig_tasks = create("comment", ig_config, serials=[instagram.serial])
     emoji = {"target_post_urls": TIKTOK_URLS[:2], "comment_content": "Top", "insert_emoji": True}
     first, capped = create("comment", emoji, usernames=["ana.farm"])
-    [no_ime] = create("comment", {**emoji, "target_post_urls": TIKTOK_URLS[:1]},
-                      serials=[plain.serial])  # fmt: skip
-    host.run([*tiktok_tasks, *ig_tasks, first, no_ime])
-    for task in (*tiktok_tasks, *ig_tasks, first, no_ime):
+    [plain_task] = create("comment", {**emoji, "target_post_urls": TIKTOK_URLS[:1]},
+                          serials=[plain.serial])  # fmt: skip
+    host.run([*tiktok_tasks, *ig_tasks, first, plain_task])
+    for task in (*tiktok_tasks, *ig_tasks, first, plain_task):
         completed(task)
 
     landed = [(c.platform, c.post_url, c.text) for c in tiktok.ui.outcomes.comments]
@@ -173,11 +170,12 @@ def test_comments_land_on_the_right_posts_with_the_right_text(host, make_phone):
     ig = sorted((c.platform, c.post_url, c.text) for c in instagram.ui.outcomes.comments)
     assert [(p, u) for p, u, _ in ig] == [("instagram", u) for u in sorted(IG_URLS)]
     assert {text for _, _, text in ig} <= {"great", "cool"}
-    # An emoji with the input method; without it the comment goes plain and the log says why.
-    [comment] = with_ime.ui.outcomes.comments
-    assert comment.account == "ana.farm" and comment.text[:4] == "Top " and len(comment.text) > 4
-    assert [c.text for c in plain.ui.outcomes.comments] == ["Top"]
-    assert any("no ADB Keyboard" in m for m in no_ime.events.values_list("message", flat=True))
+    # insert_emoji: an emoji after the text, on every phone.
+    [comment] = with_account.ui.outcomes.comments
+    assert comment.account == "ana.farm" and comment.text[:4] == "Top "
+    assert comment.text[4:] in EMOJI
+    [plain_comment] = plain.ui.outcomes.comments
+    assert plain_comment.text[:4] == "Top " and plain_comment.text[4:] in EMOJI
     # Daily comment limit 1: the account's second comment task waits.
     host.run([capped], done=lambda t: t.wait_reason == Wait.ACCOUNT_DAILY_LIMIT, timeout=10)
     assert capped.status == Status.PENDING
@@ -242,8 +240,8 @@ def test_warmup_on_instagram_reels_and_topic_results_with_comments(host, make_ph
     fast = {"platform": "instagram", "task_duration": 8, "min_duration": 0.2, "max_duration": 0.4}
     [feed] = create("account_warmup", {**fast, "like_probable": 100}, serials=[reels.serial])
     config = {"task_duration": 6, "min_duration": 1, "max_duration": 2, "topic": "cats\ndogs",
-              "collect_probable": 100, "comment_probable": 100, "comment": "Lindo!\nWow\nTop",
-              "comment_order": "sequential"}  # fmt: skip
+              "collect_probable": 100, "comment_probable": 100,
+              "comment": "Que legal! 🔥\nWow\nTop", "comment_order": "sequential"}  # fmt: skip
     [searched] = create("account_warmup", config, usernames=["ig.warm"])
     host.run([feed, searched])
     completed(feed)
@@ -256,7 +254,7 @@ def test_warmup_on_instagram_reels_and_topic_results_with_comments(host, make_ph
     # Topic results: the first comment line (sequential), then the daily limit of 1 stops
     # commenting; a collect on every watched reel.
     comments = topic.ui.outcomes.comments
-    assert [c.text for c in comments] == ["Lindo!"], searched.remark
+    assert [c.text for c in comments] == ["Que legal! 🔥"], searched.remark
     assert all(c.platform == "instagram" and c.account == "ig.warm" for c in comments)
     watched_ids = {w.item_id for w in topic.ui.outcomes.watched[1:]}
     assert {c.post_id for c in comments} <= watched_ids

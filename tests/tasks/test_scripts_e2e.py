@@ -21,7 +21,7 @@ from tests.tasks.inprocess import serve_in_process
 pytestmark = pytest.mark.django_db(transaction=True)
 Status = Task.Status
 TIKTOK, INSTAGRAM = "com.zhiliaoapp.musically", "com.instagram.android"
-IME = "com.android.adbkeyboard"
+KEYBOARD = "com.github.uiautomator"  # uiautomator2's keyboard app
 
 
 @pytest.fixture
@@ -143,7 +143,29 @@ def test_post_a_library_video_on_tiktok(host, make_phone, settings):
     assert not [p for p in phone.fs.listdir("/sdcard/DCIM/TikTok") if p.startswith("tmx-")]
 
 
-def test_post_two_images_on_instagram_by_sharing_them(host, make_phone, settings):
+def test_one_video_is_shared_to_the_app_with_its_content_uri(host, make_phone, settings):
+    """post_way=share: the file is pushed, indexed in MediaStore the Android 10+ way, and sent
+    to TikTok's share activity as one content Uri; afterwards it is gone from the gallery."""
+    phone = make_phone()
+    register(phone)
+    path, digest = video_file(settings.MATERIAL_UPLOAD_ROOT)
+    config = {"material_list": [path], "captions": "Shared", "post_way": "share"}
+    [task] = run(host, "post", config, serials=[phone.serial])
+    completed(task, host)
+    [post] = phone.ui.outcomes.posts
+    assert (post.media, post.caption) == ([digest], "Shared")
+    [share] = [c for c in phone.commands if "android.intent.action.SEND" in c]
+    assert f"{TIKTOK}/com.ss.android.ugc.aweme.share.SystemShareActivity" in share
+    assert "--eu android.intent.extra.STREAM content://media/external/video/media/" in share
+    assert "--grant-read-uri-permission" in share and "-t video/mp4" in share
+    assert any("scan_volume" in c for c in phone.commands)
+    assert not any("MEDIA_SCANNER_SCAN_FILE" in c for c in phone.commands)
+    assert not [p for p in phone.media.paths() if "/tmx-" in p]
+
+
+def test_two_images_on_instagram_go_through_the_apps_gallery(host, make_phone, settings):
+    """Android cannot share several files from adb (no Uri-list flag in `am`): a share of two
+    images goes through Instagram's own gallery picker, in the order given."""
     phone = make_phone()
     register(phone)
     root = settings.MATERIAL_UPLOAD_ROOT
@@ -161,21 +183,50 @@ def test_post_two_images_on_instagram_by_sharing_them(host, make_phone, settings
     [post] = phone.ui.outcomes.posts
     assert post.media == digests and post.kind == "images" and post.placement == "post"
     assert post.caption == "Line one\nline two"
+    assert not any("android.intent.action.SEND" in c for c in phone.commands)
+    assert any("several files" in m for m in task.events.values_list("message", flat=True))
 
 
-def test_a_caption_with_accents_needs_the_input_method(host, make_phone, settings):
+CAPTION = "Promoção de verão 🔥\nlinha 2 — “aspas” & <tags> 100%s"
+
+
+def test_a_portuguese_caption_with_emoji_lands_exactly_on_a_phone_without_a_keyboard(
+    host, make_phone, settings
+):
+    """Nothing set up on the phone: uiautomator2's keyboard app is installed at the first
+    caption (recorded in the audit log) and types the caption byte for byte."""
+    from core.models import AuditEntry
+
     path, _ = video_file(settings.MATERIAL_UPLOAD_ROOT)
-    caption = "Promoção de verão ☀️🔥"
-    without, with_ime = make_phone(), make_phone()
-    with_ime.ui.installed_packages[IME] = "1.0"
-    for phone in (without, with_ime):
-        register(phone)
-    config = {"material_list": [path], "captions": caption, "post_way": "addButton"}
-    failed, ok = run(host, "post", config, serials=[without.serial, with_ime.serial])
-    assert failed.status == Status.FAILED and "ADB Keyboard" in failed.remark
-    completed(ok, host)
-    assert [p.caption for p in with_ime.ui.outcomes.posts] == [caption]
-    assert without.ui.outcomes.posts == []
+    phone = make_phone()
+    register(phone)
+    assert KEYBOARD not in phone.ui.installed_packages
+    config = {"material_list": [path], "captions": CAPTION.replace("\n", "###"),
+              "post_way": "addButton"}  # fmt: skip
+    [task] = run(host, "post", config, serials=[phone.serial])
+    completed(task, host)
+    assert [p.caption for p in phone.ui.outcomes.posts] == [CAPTION]
+    assert KEYBOARD in phone.ui.installed_packages
+    [installed] = AuditEntry.objects.filter(action="device.keyboard_install")
+    assert (installed.object_id, installed.detail["task"]) == (phone.serial, task.pk)
+
+
+def test_with_keyboard_installs_turned_off_the_caption_is_pasted_and_nothing_installed(
+    host, make_phone, settings
+):
+    from core import farm_settings
+
+    farm_settings.change("phone_keyboard_install", False, actor="owner")
+    path, _ = video_file(settings.MATERIAL_UPLOAD_ROOT)
+    phone = make_phone()
+    register(phone)
+    config = {"material_list": [path], "captions": CAPTION.replace("\n", "###"),
+              "post_way": "addButton"}  # fmt: skip
+    [task] = run(host, "post", config, serials=[phone.serial])
+    completed(task, host)
+    assert [p.caption for p in phone.ui.outcomes.posts] == [CAPTION]
+    assert KEYBOARD not in phone.ui.installed_packages
+    assert phone.clipboard == CAPTION
 
 
 # --- what goes wrong ----------------------------------------------------------------------

@@ -1,11 +1,11 @@
-"""Owner pages (team, tokens, licences) and the audit log."""
+"""Owner pages (team, tokens, farm settings, licences) and the audit log."""
 
 from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
 
-from core import licensing
+from core import farm_settings, licensing
 from core.models import ApiToken, AuditEntry, Licence, hash_token
 from core.roles import Role, role_of
 
@@ -130,3 +130,18 @@ def test_the_audit_log_is_filterable(client_as, viewer):
     assert "account.delete" in page and "task.stop" not in page
     page = client.get("/audit/?action=task").content.decode()
     assert "task.stop" in page and "account.delete" not in page
+
+
+def test_an_owner_turns_keyboard_installs_off_and_on_from_the_team_page(client_as, owner):
+    client = client_as(owner)
+    page = client.get("/team/").content.decode()
+    assert (
+        'name="phone_keyboard_install"' in page
+        and "checked" in page.split('name="phone_keyboard_install"')[1].split(">")[0]
+    )
+    assert client.post("/team/settings/", {}).status_code == 302  # unchecked box: off
+    assert farm_settings.get("phone_keyboard_install") is False
+    client.post("/team/settings/", {"phone_keyboard_install": "on"})
+    assert farm_settings.get("phone_keyboard_install") is True
+    changes = AuditEntry.objects.filter(action="setting.change").order_by("at", "id")
+    assert [(e.user, e.detail["new"]) for e in changes] == [(owner, False), (owner, True)]

@@ -71,6 +71,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "token-create": {"POST": OWNER},
     "token-revoke": {"POST": OWNER},
     "signin-unlock": {"POST": OWNER},
+    "farm-settings": {"POST": OWNER},
     "licences": {"GET": OWNER},
     "licence-install": {"POST": OWNER},
     # Every page of the Django admin (index and each model's list)

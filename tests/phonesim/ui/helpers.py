@@ -10,10 +10,12 @@ IG = "com.instagram.android"
 
 
 class FakeFS:
-    """Just the three calls PhoneUI may make; folders are implied by file paths."""
+    """Just the calls PhoneUI may make; folders are implied by file paths. Every file has the
+    modification time 0 unless a test sets one in ``mtimes``."""
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
+        self.mtimes: dict[str, int] = {}
 
     def write(self, path: str, data: bytes) -> None:
         self.files[path] = data
@@ -31,6 +33,11 @@ class FakeFS:
     def listdir(self, path: str) -> list[str]:
         path = path.rstrip("/") + "/"
         return sorted({k[len(path) :].split("/")[0] for k in self.files if k.startswith(path)})
+
+    def stat(self, path: str) -> tuple[int, int, int] | None:
+        if path not in self.files:
+            return None
+        return 0o100644, len(self.files[path]), self.mtimes.get(path, 0)
 
 
 class FakeClock:
