@@ -25,6 +25,7 @@ BENCHMARKS = {
     "dashboard": "bench.dashboard",
     "dispatch": "bench.dispatch",
     "device_io": "bench.device_io",
+    "device_steps": "bench.device_steps",
     "memory": "bench.memory",
 }
 

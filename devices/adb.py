@@ -237,6 +237,10 @@ class _Client(adbutils.AdbClient):
             timeout = self._timeout
         conn = _Connection(self.host, self.port)
         conn.conn.settimeout(timeout)
+        # Small writes go out at once: http.client sends a request's headers and body in two
+        # writes, and with Nagle's algorithm the body would wait for the adb server's delayed
+        # ACK (40 ms on Linux) on every uiautomator2 call.
+        conn.conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return conn
 
 
@@ -642,6 +646,16 @@ class PhoneLink:
         AutomationUnavailable with the reason when it cannot."""
         self._server()
 
+    def stop_automation(self) -> None:
+        """Stop the server this process started on the phone, which frees the phone's one UI
+        automation slot (for plain `uiautomator dump` or another tool); the next screen call
+        starts it again."""
+        client = _clients.get((self.adb.host, self.adb.port, self.serial))
+        if client is not None:
+            with self._server_errors("stopping the automation server"):
+                client.stop_uiautomator()
+        forget_server(self.serial)
+
     def _server(self) -> _ServerClient:
         if self._automation_error is not None:
             raise self._automation_error
@@ -790,16 +804,16 @@ class PhoneLink:
             self._paste(text)
 
     def _keyboard_set_text(self, text: str) -> None:
-        current = self.shell(["settings", "get", "secure", "default_input_method"]).strip()
-        if current != KEYBOARD_IME:
-            # Its broadcast receiver only exists while it is the current input method.
-            self.shell(f"ime enable {KEYBOARD_IME}; ime set {KEYBOARD_IME}")
         encoded = base64.b64encode(text.encode()).decode()
-        for attempt in range(3):
+        for attempt in range(4):
+            # Nobody receives it (result 0, nothing typed) unless the keyboard is the current
+            # input method: then select it, and give a freshly selected one a moment.
             if self._broadcast("ADB_KEYBOARD_SET_TEXT", text=encoded) == BROADCAST_OK:
                 break
-            if attempt < 2:
-                time.sleep(0.5)  # a freshly selected keyboard may not be listening yet
+            if attempt == 0:
+                self.shell(f"ime enable {KEYBOARD_IME}; ime set {KEYBOARD_IME}")
+            elif attempt < 3:
+                time.sleep(0.5)
         else:
             raise DeviceError(
                 "the keyboard app did not take the text (nobody received its broadcast); is "

@@ -3,7 +3,7 @@ the widgets (bars, sheets, dialogs, text fields) their screens are made of."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from . import content
@@ -503,7 +503,14 @@ class App:
         else:
             outcomes.posts.append(post)
             mine.insert(0, post_id)
+            self.data.captions[post_id] = upload.caption
         return post
+
+    def own_item(self, post_id: str) -> content.Item:
+        """One of this account's posts as its profile opens it: with the caption it was posted
+        with (the rest is generated, like every item)."""
+        item = content.item(self.platform, post_id, self.account)
+        return replace(item, caption=self.data.captions.get(post_id, item.caption))
 
     def new_post_id(self, n: int) -> str:
         raise NotImplementedError

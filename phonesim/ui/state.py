@@ -119,6 +119,10 @@ class AppData:
     liked: dict[str, set[str]] = field(default_factory=dict)  # account -> post ids
     collected: dict[str, set[str]] = field(default_factory=dict)
     posts: dict[str, list[str]] = field(default_factory=dict)  # account -> own post ids
+    captions: dict[str, str] = field(default_factory=dict)  # own post id -> its caption
+    # item id -> the comments sent on it from this phone ("user: text"), newest first: they
+    # are still there when the post is opened again.
+    comments: dict[str, list[str]] = field(default_factory=dict)
     prompted: set[str] = field(default_factory=set)  # permission pop-ups already answered
 
     def mine(self, table: dict[str, set[str]]) -> set[str]:

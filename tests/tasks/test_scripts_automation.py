@@ -146,11 +146,11 @@ def test_text_longer_than_the_field_allows_fails_instead_of_posting_it_cut(host,
 def test_a_phone_unplugged_while_typing_fails_the_task_and_frees_it(host, make_phone):
     phone = make_phone()
     register(phone)
-    phone.slow_down(3, ["settings"])  # typing starts by asking which keyboard is current
+    phone.slow_down(3, ["ime"])  # typing starts by asking whether the keyboard app is there
     config = {"target_post_urls": [VIDEO], "comment_content": "Que legal! 🔥"}
     task = create("comment", config, phone)
     host.run([task], done=lambda t: t.step == "commenting", timeout=30)
-    wait_until(lambda: any("default_input_method" in c for c in phone.commands), timeout=15)
+    wait_until(lambda: any(c.startswith("ime list") for c in phone.commands), timeout=15)
     phone.unplug()
     [task] = host.run([task])
     failed(task)

@@ -80,6 +80,9 @@ def test_post_video_flow_records_post(ui, fs):
     assert post.account == ui.accounts(TT)[1]
     tap(ui, "done_button")
     assert find(ui, "like_button") is not None
+    tap(ui, "tab_profile")  # the own profile lists the post, shown with its caption
+    tap(ui, "video_item")
+    assert text_of(ui, "desc") == "hello world #fyp"
 
 
 def test_post_images_in_selection_order(ui, fs):
@@ -193,6 +196,10 @@ def test_comment_on_post_url(ui):
         "7300000000000000001",
     )
     assert find(ui, text=f"{comment.account}: great video") is not None
+    ui.force_stop(TT)  # opened again later, the post still lists the comment, first
+    ui.open_url(url)
+    tap(ui, "comment_button")
+    assert text_of(ui, "comment_item") == f"{comment.account}: great video"
 
 
 def test_short_url_opens_video(ui):
