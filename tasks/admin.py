@@ -1,5 +1,9 @@
-from django.contrib import admin
+import json
 
+from django.contrib import admin
+from django.utils.html import format_html
+
+from core.jsonview import masked
 from tasks.models import Material, Task, TaskEvent
 
 
@@ -22,7 +26,16 @@ class TaskAdmin(admin.ModelAdmin):
     # The status and what its changes write move only through Task's state methods (which keep
     # racing writers apart), never through a form.
     readonly_fields = ["status", "created_at", "updated_at", "started_at", "ended_at",
-                       "heartbeat_at", "stop_requested_at", "stop_requested_by"]  # fmt: skip
+                       "heartbeat_at", "stop_requested_at", "stop_requested_by",
+                       "config"]  # fmt: skip
+    # The config is shown masked, like on every page, and so cannot be a form field: saving
+    # would write the mask over the real secrets. A different config is a new task.
+    exclude = ["script_config"]
+
+    @admin.display(description="script config")
+    def config(self, task: Task) -> str:
+        shown = json.dumps(masked(task.script_config or {}), indent=2, ensure_ascii=False)
+        return format_html('<pre class="code">{}</pre>', shown)
 
 
 @admin.register(Material)

@@ -3,31 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from rest_framework import serializers
 
+from core.jsonview import masked
 from tasks.actions import MAX_BATCH
 from tasks.models import Material, Task
-
-SECRET_MARKERS = ("password", "api_key", "apikey", "secret", "token")
-MASK = "********"
-
-
-def masked(value: Any) -> Any:
-    """``value`` with anything that looks like a password or API key replaced by a mask."""
-    if isinstance(value, dict):
-        return {
-            key: MASK if _is_secret(key) and item not in (None, "") else masked(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [masked(item) for item in value]
-    return value
-
-
-def _is_secret(key: str) -> bool:
-    return any(marker in str(key).lower() for marker in SECRET_MARKERS)
 
 
 class StrictIntegerField(serializers.IntegerField):

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core.audit import record
+from core.jsonview import masked
 from core.pages import paginate, render_invalid, render_page
 from core.roles import Role, role_required
 from tasks.access import material_for, task_for
@@ -51,7 +52,8 @@ def task_list(request: HttpRequest) -> HttpResponse:
 @role_required(Role.VIEWER)
 def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     task = task_for(request.user, pk)
-    config = json.dumps(task.script_config, indent=2, ensure_ascii=False, sort_keys=True)
+    shown = masked(task.script_config or {})
+    config = json.dumps(shown, indent=2, ensure_ascii=False, sort_keys=True)
     context = {"task": task, "events": task.events.all(), "config_json": config}
     return render_page(request, "tasks/detail.html", context, fragment="tasks/_detail.html")
 
