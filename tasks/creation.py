@@ -11,10 +11,12 @@ Used by the API (``POST /api/v1/task``) and the dashboard's task form::
     )
     created.task_ids  # [..]
 
-Problems raise Django's ``ValidationError`` whose ``message_dict`` names every offender at
-once (``serials``, ``usernames``, ``start_time``, ``min_interval``, ``script_config.<key>``), or
-``tasks.scripts.registry.ScriptError`` for the script name; nothing is created then. The tasks
-are written with one ``bulk_create`` in one transaction, with a single audit entry.
+Unknown ``script_config`` keys are not stored (``Created.ignored_keys`` names them: see
+``tasks.scripts.registry``). Problems raise Django's ``ValidationError`` whose ``message_dict``
+names every offender at once (``serials``, ``usernames``, ``start_time``, ``min_interval``,
+``script_config.<key>``), or ``tasks.scripts.registry.ScriptError`` for the script name;
+nothing is created then. The tasks are written with one ``bulk_create`` in one transaction,
+with a single audit entry.
 
 Fan-out: each target is a phone (device mode), an account on its phone (account mode, or device
 mode with ``enable_multi_account``); each target gets one task per config the script's fan-out
@@ -27,7 +29,7 @@ import random
 import re
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -67,10 +69,15 @@ class CreateRequest:
 class Created:
     task_ids: list[int]
     batch_id: uuid.UUID
+    ignored_keys: list[str] = field(default_factory=list)  # script_config keys not stored
 
     def as_data(self) -> dict[str, Any]:
-        """The API's ``data``: ``{"task_ids": [...], "created_count": n}``."""
-        return {"task_ids": self.task_ids, "created_count": len(self.task_ids)}
+        """The API's ``data``: ``{"task_ids": [..], "created_count": n, "ignored_keys": [..]}``."""
+        return {
+            "task_ids": self.task_ids,
+            "created_count": len(self.task_ids),
+            "ignored_keys": self.ignored_keys,
+        }
 
 
 @dataclass(frozen=True)
@@ -95,7 +102,8 @@ def create_tasks(
             raise ValidationError(errors)
         tasks = _build_tasks(script, config, targets, scheduled_at, req, user, now)
         Task.objects.bulk_create(tasks, batch_size=2000)
-        created = Created([t.pk for t in tasks], tasks[0].batch_id)
+        ignored = script.unknown_keys(req.script_config)
+        created = Created([t.pk for t in tasks], tasks[0].batch_id, ignored)
         record(
             "task.create",
             user=user,

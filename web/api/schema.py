@@ -10,7 +10,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample
 
 from core.errors import CODE_MEANINGS, Code
-from tasks.scripts.registry import SCRIPTS, Field
+from tasks.scripts.registry import MAX_CONFIG_BYTES, SCRIPTS, Field
 
 # The example of the README and the docs; a test posts it verbatim (with this phone present).
 CREATE_EXAMPLE_BODY = {
@@ -218,7 +218,9 @@ def _config_schemas() -> dict:
     return {
         f"{''.join(p.title() for p in script.name.split('_'))}Config": {
             "type": "object",
-            "description": f"`script_config` of `{script.name}`; unknown keys are kept.",
+            "description": f"`script_config` of `{script.name}`: unknown keys are accepted but "
+            "not stored (the answer names them in `ignored_keys`); at most "
+            f"{MAX_CONFIG_BYTES} bytes of JSON per task.",
             "additionalProperties": True,
             "properties": {f.name: _field_schema(f) for f in script.fields},
         }

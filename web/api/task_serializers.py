@@ -6,7 +6,7 @@ import json
 
 from rest_framework import serializers
 
-from core.jsonview import masked
+from core.jsonview import abridged, masked
 from tasks.actions import MAX_BATCH
 from tasks.models import Material, Task
 
@@ -40,7 +40,7 @@ class TaskCreateSerializer(serializers.Serializer):
     )
     script_config = serializers.DictField(
         help_text="Per-script options (see the *Config schemas); defaults are filled in, "
-        "unknown keys kept."
+        "unknown keys ignored (named in the answer's `ignored_keys`)."
     )
     enable_multi_account = serializers.BooleanField(
         required=False,
@@ -72,6 +72,10 @@ class TaskCreateSerializer(serializers.Serializer):
 class CreatedSerializer(serializers.Serializer):
     task_ids = serializers.ListField(child=serializers.IntegerField())
     created_count = serializers.IntegerField()
+    ignored_keys = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="[ours] `script_config` keys this script does not know: not stored.",
+    )
 
 
 class TaskSerializer(serializers.ModelSerializer):
@@ -79,6 +83,7 @@ class TaskSerializer(serializers.ModelSerializer):
     username = serializers.SerializerMethodField()
     script_config = serializers.SerializerMethodField()
     script_args = serializers.SerializerMethodField()
+    script_config_truncated = serializers.SerializerMethodField()
     status_text = serializers.CharField(read_only=True)
     start_time = serializers.DateTimeField(source="started_at", allow_null=True, read_only=True)
     end_time = serializers.DateTimeField(source="ended_at", allow_null=True, read_only=True)
@@ -89,8 +94,9 @@ class TaskSerializer(serializers.ModelSerializer):
         model = Task
         fields = [
             "id", "serial", "device_index", "username", "script_name", "script_config",
-            "script_args", "status", "status_text", "source", "scheduled_at", "start_time",
-            "end_time", "remark", "retry_count", "progress", "step", "wait_reason",
+            "script_args", "script_config_truncated", "status", "status_text", "source",
+            "scheduled_at", "start_time", "end_time", "remark", "retry_count", "progress", "step",
+            "wait_reason",
             "app_version", "failure_screenshot_url", "failure_hierarchy_url",
             "created_at", "updated_at",
         ]  # fmt: skip
@@ -113,11 +119,27 @@ class TaskSerializer(serializers.ModelSerializer):
         return self._evidence_url(task, "hierarchy") if task.failure_hierarchy else None
 
     def get_script_config(self, task: Task) -> dict:
-        return masked(task.script_config or {})
+        """Secrets masked; in a list, cut to size when large (see script_config_truncated)."""
+        return self._shown_config(task)[0]
 
     def get_script_args(self, task: Task) -> str:
         """The config as a JSON string: what TikMatrix's own clients read."""
-        return json.dumps(masked(task.script_config or {}), ensure_ascii=False)
+        return json.dumps(self._shown_config(task)[0], ensure_ascii=False)
+
+    def get_script_config_truncated(self, task: Task) -> bool:
+        """[ours] True in a list when the config was too large to list whole: read the task
+        itself (``GET /api/v1/task/{id}``) for all of it."""
+        return self._shown_config(task)[1]
+
+    def _shown_config(self, task: Task) -> tuple[dict, bool]:
+        # Worked out once per row for the three fields above.
+        shown = getattr(task, "_shown_config", None)
+        if shown is None:
+            config = masked(task.script_config or {})
+            in_list = isinstance(self.parent, serializers.ListSerializer)
+            shown = abridged(config) if in_list else (config, False)
+            task._shown_config = shown
+        return shown
 
 
 class StatsSerializer(serializers.Serializer):

@@ -19,6 +19,7 @@ from devices.forms import AccountForm, AccountImportForm, ConnectForm, DeviceFor
 from devices.models import Account, Device
 from tasks.models import Task
 from web.filters import AccountFilter, DeviceFilter
+from web.views.tasks import listed_tasks
 
 DEVICES_PER_PAGE = 60
 ACCOUNTS_PER_PAGE = 50
@@ -46,7 +47,7 @@ def device_list(request: HttpRequest) -> HttpResponse:
 @role_required(Role.VIEWER)
 def device_detail(request: HttpRequest, serial: str) -> HttpResponse:
     device = device_for(request.user, serial)
-    tasks = device.tasks.select_related("account")
+    tasks = listed_tasks(device.tasks.select_related("account"))
     context = {
         "device": device,
         "form": DeviceForm(instance=device),

@@ -38,9 +38,15 @@ MATERIALS_PER_PAGE = 40
 # -- tasks --------------------------------------------------------------------------------------
 
 
+def listed_tasks(queryset: QuerySet[Task]) -> QuerySet[Task]:
+    """Tasks for a table: without their config and UI hierarchy, which no table shows and
+    which can weigh tens of kilobytes a row, so a page stays light whatever the rows hold."""
+    return queryset.select_related("device").defer("script_config", "failure_hierarchy")
+
+
 @role_required(Role.VIEWER)
 def task_list(request: HttpRequest) -> HttpResponse:
-    filterset = TaskFilter(request.GET, queryset=Task.objects.select_related("device"))
+    filterset = TaskFilter(request.GET, queryset=listed_tasks(Task.objects.all()))
     context = {
         "filterset": filterset,
         "page": paginate(request, filterset.qs, TASKS_PER_PAGE),
