@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core.audit import record
-from core.pages import paginate, render_invalid, render_page
+from core.pages import paginate, redirect_back, render_invalid, render_page
 from core.roles import Role, role_required
 from devices import accounts_csv, actions
 from devices.access import account_for, device_for
@@ -189,7 +189,7 @@ def account_toggle(request: HttpRequest, pk: int) -> HttpResponse:
         obj=account,
         request=request,
     )
-    return redirect(request.POST.get("next") or "account-list")
+    return redirect_back(request, "account-list")
 
 
 @require_POST

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from core.audit import record
 from core.jsonview import masked
-from core.pages import paginate, render_invalid, render_page
+from core.pages import paginate, redirect_back, render_invalid, render_page
 from core.roles import Role, role_required
 from tasks.access import material_for, task_for
 from tasks.forms import (
@@ -70,12 +70,12 @@ def task_bulk(request: HttpRequest) -> HttpResponse:
     form = BulkActionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose an action and tick at least one task."))
-        return redirect(request.POST.get("next") or "task-list")
+        return redirect_back(request, "task-list")
     outcome = bulk.apply(
         form.cleaned_data["action"], form.cleaned_data["ids"], user=request.user, request=request
     )
     bulk.flash(request, outcome)
-    return redirect(request.POST.get("next") or "task-list")
+    return redirect_back(request, "task-list")
 
 
 @require_POST
