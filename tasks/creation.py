@@ -30,7 +30,7 @@ import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,6 +47,8 @@ from tasks.scripts.registry import Script, get_script
 HH_MM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 MAX_INTERVAL_MINUTES = 24 * 60
 MAX_TASKS_PER_REQUEST = 20_000  # a farm of 500 phones × 40 targets; beyond that, split it
+# A start further ahead is a typo (9999 for 2025), and it keeps spaced-out tasks in the calendar.
+MAX_START_AHEAD = timedelta(days=10 * 365)
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ def parse_start_time(value: str | datetime | None, now: datetime) -> datetime:
     if value is None or value == "":
         return now
     if isinstance(value, datetime):
-        return value if timezone.is_aware(value) else value.replace(tzinfo=zone)
+        return _within_reach(value if timezone.is_aware(value) else value.replace(tzinfo=zone), now)
     if not isinstance(value, str):
         raise ValueError("must be a string")
     match = HH_MM.match(value.strip())
@@ -150,7 +152,19 @@ def parse_start_time(value: str | datetime | None, now: datetime) -> datetime:
             f'use "HH:MM" ({settings.TIME_ZONE} time) or an ISO-8601 date-time, '
             f"e.g. 2025-06-01T14:30:00+00:00; got {value!r}"
         ) from None
-    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=zone)
+    return _within_reach(moment if timezone.is_aware(moment) else moment.replace(tzinfo=zone), now)
+
+
+def _within_reach(moment: datetime, now: datetime) -> datetime:
+    """``moment`` in UTC, if it is at most MAX_START_AHEAD away: year 9999 in another time
+    zone may not exist in UTC at all, and spacing tasks after it would run past the calendar."""
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the calendar (years 1 to 9999 in UTC)") from None
+    if moment - now > MAX_START_AHEAD:
+        raise ValueError(f"must be at most {MAX_START_AHEAD.days // 365} years ahead")
+    return moment
 
 
 def _next_clock_time(hour: int, minute: int, now: datetime, zone: ZoneInfo) -> datetime:

@@ -7,7 +7,7 @@ import json
 from rest_framework import serializers
 
 from core.jsonview import abridged, masked
-from tasks.actions import MAX_BATCH
+from tasks.actions import MAX_BATCH, MAX_ID
 from tasks.models import Material, Task
 
 
@@ -152,7 +152,9 @@ class StatsSerializer(serializers.Serializer):
 
 class BatchDeleteSerializer(serializers.Serializer):
     task_ids = serializers.ListField(
-        child=StrictIntegerField(min_value=1), allow_empty=False, max_length=MAX_BATCH
+        child=StrictIntegerField(min_value=1, max_value=MAX_ID),
+        allow_empty=False,
+        max_length=MAX_BATCH,
     )
 
 
