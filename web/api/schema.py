@@ -47,7 +47,8 @@ script options, `body` for the body as a whole).
 
 **Authentication.** `Authorization: Token <key>` (create one with
 `manage.py api_token USERNAME` or in the dashboard) or a signed-in browser session (with CSRF).
-Viewers may read; operators may also create, stop, retry and delete; owners everything.
+Viewers may read; operators may also create, stop, retry and delete, and take live phone
+screenshots; owners everything.
 With `API_OPEN_ON_LOCALHOST=1`, requests from this machine need no token and act as an operator
 (how TikMatrix clients call today). Such a call must name this machine in `Host`, carry no
 `Origin`/`Referer` of another site and send JSON (web pages cannot use it); uploads need a token.

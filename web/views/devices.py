@@ -14,7 +14,7 @@ from core.audit import record
 from core.pages import paginate, redirect_back, render_invalid, render_page
 from core.roles import Role, role_required
 from devices import accounts_csv, actions
-from devices.access import account_for, device_for
+from devices.access import LIVE_SCREENSHOT, account_for, device_for
 from devices.forms import AccountForm, AccountImportForm, ConnectForm, DeviceForm
 from devices.models import Account, Device
 from tasks.models import Task
@@ -106,9 +106,9 @@ def device_connect(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.OPERATOR)
+@role_required(LIVE_SCREENSHOT)
 def device_screenshot(request: HttpRequest, serial: str) -> HttpResponse:
-    device = device_for(request.user, serial, Role.OPERATOR)
+    device = device_for(request.user, serial, LIVE_SCREENSHOT)
     try:
         actions.take_thumbnail(device.serial)
     except actions.PhoneActionError as exc:
