@@ -118,28 +118,26 @@ class TaskSerializer(serializers.ModelSerializer):
         """[ours] Where the UI hierarchy of the failure is, when there is one."""
         return self._evidence_url(task, "hierarchy") if task.failure_hierarchy else None
 
+    def to_representation(self, task: Task) -> dict:
+        # The config as shown, worked out once per row for the three fields below: secrets
+        # masked, and in a list cut to size when large (script_config_truncated says so).
+        config = masked(task.script_config or {})
+        in_list = isinstance(self.parent, serializers.ListSerializer)
+        self._shown = abridged(config) if in_list else (config, False)
+        return super().to_representation(task)
+
     def get_script_config(self, task: Task) -> dict:
         """Secrets masked; in a list, cut to size when large (see script_config_truncated)."""
-        return self._shown_config(task)[0]
+        return self._shown[0]
 
     def get_script_args(self, task: Task) -> str:
         """The config as a JSON string: what TikMatrix's own clients read."""
-        return json.dumps(self._shown_config(task)[0], ensure_ascii=False)
+        return json.dumps(self._shown[0], ensure_ascii=False)
 
     def get_script_config_truncated(self, task: Task) -> bool:
         """[ours] True in a list when the config was too large to list whole: read the task
         itself (``GET /api/v1/task/{id}``) for all of it."""
-        return self._shown_config(task)[1]
-
-    def _shown_config(self, task: Task) -> tuple[dict, bool]:
-        # Worked out once per row for the three fields above.
-        shown = getattr(task, "_shown_config", None)
-        if shown is None:
-            config = masked(task.script_config or {})
-            in_list = isinstance(self.parent, serializers.ListSerializer)
-            shown = abridged(config) if in_list else (config, False)
-            task._shown_config = shown
-        return shown
+        return self._shown[1]
 
 
 class StatsSerializer(serializers.Serializer):
