@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Model
 
+from core.jsonview import masked
 from core.models import AuditEntry
 
 
@@ -25,7 +26,8 @@ def record(
     detail: dict | None = None,
     request=None,
 ) -> AuditEntry:
-    """Record that ``user`` (or a named ``actor``) did ``action`` to ``obj``."""
+    """Record that ``user`` (or a named ``actor``) did ``action`` to ``obj``. Secrets in
+    ``detail`` (a config, say) are masked before they are stored: the log is for reading."""
     if user is not None and not user.is_authenticated:
         user = None
     if obj is not None:
@@ -37,6 +39,6 @@ def record(
         action=action,
         object_type=object_type,
         object_id=str(object_id) if object_id not in (None, "") else "",
-        detail=detail or {},
+        detail=masked(detail or {}),
         ip=client_ip(request),
     )

@@ -13,6 +13,11 @@ from django.shortcuts import get_object_or_404
 from core.roles import Role, require_role
 from devices.models import Account, Device
 
+# Taking a live screenshot makes the phone work (and may show what is on its screen right now):
+# an operator's action on the dashboard and through the API alike. Viewers see the thumbnail
+# the watcher keeps.
+LIVE_SCREENSHOT = Role.OPERATOR
+
 
 def device_for(user, serial: str, minimum: Role = Role.VIEWER) -> Device:
     require_role(user, minimum)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import re
 import threading
@@ -24,7 +25,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
 from core.audit import record
@@ -37,6 +40,14 @@ SCREENSHOT_TIMEOUT = 15.0
 # `adb connect` waits for the phone's TCP handshake; an address nobody answers fails after this.
 CONNECT_TIMEOUT = 10.0
 THUMBNAIL_WIDTH = 270  # pixels; the grid shows them at about this size
+DEFAULT_TCP_PORT = 5555  # adb's, when an address names none
+# host[:port]: a dotted IPv4 address or host name (letters, digits, dots, hyphens), or [IPv6].
+ADDRESS = re.compile(
+    r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.\-]{0,251}[A-Za-z0-9])?)"
+    r"(?::(?P<port>[0-9]{1,5}))?"
+)
+
+log = logging.getLogger(__name__)
 
 
 class PhoneActionError(DomainError):
@@ -99,11 +110,44 @@ def scale_png(png: bytes, width: int) -> bytes:
 # -- phones on Wi-Fi/TCP ------------------------------------------------------------------------
 
 
+# Said of every connect that found no phone, whatever adb said: a refused port, a silent one, a
+# non-adb service or an unknown host all read the same, so the form is no port scanner.
+NO_PHONE_THERE = (
+    "no phone answered at {address}; check the address and port, that the phone is on this "
+    "network and that wireless debugging is on"
+)
+
+
+def clean_address(raw: object) -> str:
+    """``host:port`` of a phone on Wi-Fi/TCP, as the dashboard form and the API both accept
+    it: an IPv4 address, ``[IPv6]`` or host name, and a port (adb's 5555 when none is given).
+    Raises Django's ValidationError with the message for the person."""
+    text = raw.strip() if isinstance(raw, str) else ""
+    match = ADDRESS.fullmatch(text)
+    port = int(match["port"] or DEFAULT_TCP_PORT) if match else 0
+    if not 1 <= port <= 65535:
+        raise ValidationError(
+            _("Write it as IP:port, for example 192.168.1.50:5555."), code="invalid"
+        )
+    return f"{match['host']}:{port}"
+
+
 def connect(address: str, *, user=None, actor: str | None = None, request=None) -> str:
     """``adb connect host:port``; returns the adb server's message. The watcher then lists the
-    phone (it may show as unauthorized until someone accepts the prompt on its screen)."""
-    with _phone_problems():
+    phone (it may show as unauthorized until someone accepts the prompt on its screen).
+
+    A connect that finds no phone says only that (:data:`NO_PHONE_THERE`; adb's own reason goes
+    to the server log) and leaves no half-open entry in the adb server's list. The adb server
+    being down, or a phone asking for USB-debugging approval, are said as they are."""
+    try:
         message = adb.Adb(timeout=CONNECT_TIMEOUT).connect(address)
+    except (adb.ServerUnreachable, adb.DeviceUnauthorized) as exc:
+        raise PhoneActionError(str(exc)) from exc
+    except adb.DeviceError as exc:
+        log.info("adb connect %s found no phone: %s", address, exc)
+        with contextlib.suppress(adb.DeviceError):  # adb would keep retrying an open port
+            adb.Adb(timeout=CONNECT_TIMEOUT).disconnect(address)
+        raise PhoneActionError(NO_PHONE_THERE.format(address=address)) from exc
     _record("device.connect", address, {"message": message}, user, actor, request)
     return message
 

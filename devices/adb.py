@@ -13,7 +13,8 @@ Every call has a time limit (seconds of silence on the adb socket, and the serve
 and every adbutils/uiautomator2/socket error comes out as one of our own exceptions with a
 message a person can act on:
 
-    DeviceError              base class (adb server unreachable, refused service, bad reply …)
+    DeviceError              base class (refused service, bad reply …)
+    ├── ServerUnreachable    the adb server itself is not answering (not running?)
     ├── DeviceOffline        the phone is listed but not answering ("offline")
     ├── DeviceUnauthorized   the phone has not accepted this computer's USB-debugging key
     ├── DeviceNotFound       the adb server does not know this serial
@@ -86,6 +87,10 @@ class DeviceError(Exception):
         self.reason = message  # without the serial, e.g. for the phone's own page
 
 
+class ServerUnreachable(DeviceError):
+    pass
+
+
 class DeviceOffline(DeviceError):
     pass
 
@@ -115,7 +120,9 @@ def _translate(exc: BaseException, serial: str | None, what: str, where: str) ->
     if isinstance(exc, AdbTimeout | TimeoutError | socket.timeout | subprocess.TimeoutExpired):
         return DeviceTimeout(f"{what} timed out (no answer from {where})", serial)
     if isinstance(exc, AdbConnectionError):
-        return DeviceError(f"cannot reach the adb server at {where}; is it running? ({text})")
+        return ServerUnreachable(
+            f"the adb server at {where} is not answering; is it running? ({text})"
+        )
     if "unauthorized" in low:
         return DeviceUnauthorized(
             f"{what} failed: the phone has not allowed USB debugging from this computer; "

@@ -8,6 +8,7 @@ from django import forms
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from devices.actions import clean_address
 from devices.models import Account, Device, DeviceGroup, Tag
 
 
@@ -86,13 +87,7 @@ class ConnectForm(forms.Form):
     )
 
     def clean_address(self) -> str:
-        address = self.cleaned_data["address"].strip()
-        host, sep, port = address.rpartition(":")
-        if not sep:
-            host, port = address, "5555"  # adb's default TCP port
-        if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
-            raise forms.ValidationError(_("Write it as IP:port, for example 192.168.1.50:5555."))
-        return f"{host}:{port}"
+        return clean_address(self.cleaned_data["address"])  # the API's rule too
 
 
 class SecretInput(forms.PasswordInput):

@@ -20,6 +20,9 @@ from core.audit import record
 from tasks.models import Task
 
 MAX_BATCH = 10_000
+# The largest id a task can have (a 64-bit BigAutoField): a larger number names nothing, and
+# the database refuses to even look it up.
+MAX_ID = 2**63 - 1
 
 
 def actor_name(user=None, actor: str | None = None) -> str:

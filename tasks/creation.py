@@ -11,10 +11,12 @@ Used by the API (``POST /api/v1/task``) and the dashboard's task form::
     )
     created.task_ids  # [..]
 
-Problems raise Django's ``ValidationError`` whose ``message_dict`` names every offender at
-once (``serials``, ``usernames``, ``start_time``, ``min_interval``, ``script_config.<key>``), or
-``tasks.scripts.registry.ScriptError`` for the script name; nothing is created then. The tasks
-are written with one ``bulk_create`` in one transaction, with a single audit entry.
+Unknown ``script_config`` keys are not stored (``Created.ignored_keys`` names them: see
+``tasks.scripts.registry``). Problems raise Django's ``ValidationError`` whose ``message_dict``
+names every offender at once (``serials``, ``usernames``, ``start_time``, ``min_interval``,
+``script_config.<key>``), or ``tasks.scripts.registry.ScriptError`` for the script name;
+nothing is created then. The tasks are written with one ``bulk_create`` in one transaction,
+with a single audit entry.
 
 Fan-out: each target is a phone (device mode), an account on its phone (account mode, or device
 mode with ``enable_multi_account``); each target gets one task per config the script's fan-out
@@ -27,8 +29,8 @@ import random
 import re
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -45,6 +47,8 @@ from tasks.scripts.registry import Script, get_script
 HH_MM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 MAX_INTERVAL_MINUTES = 24 * 60
 MAX_TASKS_PER_REQUEST = 20_000  # a farm of 500 phones × 40 targets; beyond that, split it
+# A start further ahead is a typo (9999 for 2025), and it keeps spaced-out tasks in the calendar.
+MAX_START_AHEAD = timedelta(days=10 * 365)
 
 
 @dataclass(frozen=True)
@@ -67,10 +71,15 @@ class CreateRequest:
 class Created:
     task_ids: list[int]
     batch_id: uuid.UUID
+    ignored_keys: list[str] = field(default_factory=list)  # script_config keys not stored
 
     def as_data(self) -> dict[str, Any]:
-        """The API's ``data``: ``{"task_ids": [...], "created_count": n}``."""
-        return {"task_ids": self.task_ids, "created_count": len(self.task_ids)}
+        """The API's ``data``: ``{"task_ids": [..], "created_count": n, "ignored_keys": [..]}``."""
+        return {
+            "task_ids": self.task_ids,
+            "created_count": len(self.task_ids),
+            "ignored_keys": self.ignored_keys,
+        }
 
 
 @dataclass(frozen=True)
@@ -95,7 +104,8 @@ def create_tasks(
             raise ValidationError(errors)
         tasks = _build_tasks(script, config, targets, scheduled_at, req, user, now)
         Task.objects.bulk_create(tasks, batch_size=2000)
-        created = Created([t.pk for t in tasks], tasks[0].batch_id)
+        ignored = script.unknown_keys(req.script_config)
+        created = Created([t.pk for t in tasks], tasks[0].batch_id, ignored)
         record(
             "task.create",
             user=user,
@@ -129,7 +139,7 @@ def parse_start_time(value: str | datetime | None, now: datetime) -> datetime:
     if value is None or value == "":
         return now
     if isinstance(value, datetime):
-        return value if timezone.is_aware(value) else value.replace(tzinfo=zone)
+        return _within_reach(value if timezone.is_aware(value) else value.replace(tzinfo=zone), now)
     if not isinstance(value, str):
         raise ValueError("must be a string")
     match = HH_MM.match(value.strip())
@@ -142,7 +152,19 @@ def parse_start_time(value: str | datetime | None, now: datetime) -> datetime:
             f'use "HH:MM" ({settings.TIME_ZONE} time) or an ISO-8601 date-time, '
             f"e.g. 2025-06-01T14:30:00+00:00; got {value!r}"
         ) from None
-    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=zone)
+    return _within_reach(moment if timezone.is_aware(moment) else moment.replace(tzinfo=zone), now)
+
+
+def _within_reach(moment: datetime, now: datetime) -> datetime:
+    """``moment`` in UTC, if it is at most MAX_START_AHEAD away: year 9999 in another time
+    zone may not exist in UTC at all, and spacing tasks after it would run past the calendar."""
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the calendar (years 1 to 9999 in UTC)") from None
+    if moment - now > MAX_START_AHEAD:
+        raise ValueError(f"must be at most {MAX_START_AHEAD.days // 365} years ahead")
+    return moment
 
 
 def _next_clock_time(hour: int, minute: int, now: datetime, zone: ZoneInfo) -> datetime:

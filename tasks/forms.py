@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 from django import forms
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from devices.forms import NamesField, tags_named
 from tasks import storage
+from tasks.actions import MAX_ID
 from tasks.models import Material, Task, material_upload_to
 
 # -- task list ----------------------------------------------------------------------------------
@@ -29,9 +31,15 @@ class BulkActionForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Any integer is acceptable here; the action service reports ids that do not exist.
+        # Any id a task could have is acceptable here; the action service reports those that
+        # do not exist. Anything else makes the form invalid.
         raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
-        self.fields["ids"].choices = [(v, v) for v in raw if str(v).isdigit()]
+        self.fields["ids"].choices = [(v, v) for v in raw if _could_be_an_id(v)]
+
+
+def _could_be_an_id(value: str) -> bool:
+    # ASCII digits only: "²" is a digit to str.isdigit() but not to int().
+    return re.fullmatch(r"[0-9]{1,19}", str(value)) is not None and 1 <= int(value) <= MAX_ID
 
 
 # -- media library ------------------------------------------------------------------------------
@@ -44,6 +52,11 @@ MEDIA_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
     ".jpeg": (Material.Kind.IMAGE, (b"\xff\xd8\xff",)),
     ".png": (Material.Kind.IMAGE, (b"\x89PNG\r\n\x1a\n",)),
 }
+
+
+# Material.sort is a 32-bit integer on PostgreSQL: the same bounds on every database, checked by
+# the form rather than refused by the database.
+SORT_LIMITS = {"min_value": -(2**31), "max_value": 2**31 - 1}
 
 
 def material_storage() -> FileSystemStorage:
@@ -65,7 +78,7 @@ class MaterialUploadForm(forms.Form):
     username = forms.CharField(
         label=_("Only for account"), required=False, max_length=100, help_text=_("optional")
     )
-    sort = forms.IntegerField(label=_("Sort"), initial=0)
+    sort = forms.IntegerField(label=_("Sort"), initial=0, **SORT_LIMITS)
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -112,6 +125,7 @@ class MaterialUploadForm(forms.Form):
 
 
 class MaterialEditForm(forms.ModelForm):
+    sort = forms.IntegerField(label=_("Sort"), **SORT_LIMITS)
     tag_names = NamesField(label=_("Tags"))
     used = forms.BooleanField(label=_("Used"), required=False)
 

@@ -56,6 +56,15 @@ def isolated_files(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """A test that renders in pt-BR (or any language) must not leave it active for the next."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def fresh_entitlement():
     """The licence answer is cached in-process for a few seconds; each test's database is rolled
     back, so a cached answer from another test would be stale."""

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+from csp.constants import NONE, SELF
 
 from tikmatrix_site.env import (
     database_from_url,
@@ -64,6 +65,23 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 14 * 24 * 3600
+# Content-Security-Policy (django-csp) on every answer: scripts, styles, images and requests
+# only from this server, no inline script or style (templates use static/ files; a test checks),
+# nothing may frame the pages or plant a <base>. Swagger UI at /api/docs/ passes it too (its
+# init script is served as a file: web/api/urls.py). img-src allows data: for the icons
+# Swagger UI's stylesheet carries inline.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # This machine's identity in a multi-host farm, and its adb server.
 FARM_HOST = env_str("FARM_HOST") or socket.gethostname()
@@ -137,6 +155,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Last: turns a sign-in that axes refused into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 import django_filters as filters
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Exists, OuterRef, Q
 from django.http import QueryDict
 from django.utils import timezone
@@ -59,6 +60,23 @@ class NameFilter(filters.CharFilter):
             return [("", _("all")), *((name, name) for name in names)]
 
         super().__init__(field_name=field_name, label=label, widget=forms.Select(choices=choices))
+
+
+class DayField(forms.DateField):
+    """A day the task lists can filter on: one whose midnight exists in every time zone and
+    whose next day does too (``9999-12-31`` has no next day), and not before 1970 (no farm
+    ran earlier). Outside that, the filter is invalid: a 40001, or an error on the page."""
+
+    FIRST, LAST = date(1970, 1, 1), date(9998, 12, 31)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.validators += [MinValueValidator(self.FIRST), MaxValueValidator(self.LAST)]
+
+
+@extend_schema_field({"type": "string", "format": "date"})
+class DayFilter(filters.DateFilter):
+    field_class = DayField
 
 
 def _start_of(day: date) -> datetime:
@@ -168,12 +186,12 @@ class TaskFilter(filters.FilterSet):
     source = filters.ChoiceFilter(
         choices=Task.Source.choices, label=_("Source"), empty_label=_("any source")
     )
-    date_from = filters.DateFilter(
+    date_from = DayFilter(
         method="filter_created_from",
         label=_("Created from"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    date_to = filters.DateFilter(
+    date_to = DayFilter(
         method="filter_created_until",
         label=_("Created until"),
         widget=forms.DateInput(attrs={"type": "date"}),

@@ -71,22 +71,47 @@ class FirstRenderer(DefaultContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
+# Arrays and objects inside one another: no request of this API needs more than a handful of
+# levels, and deeper ones only cost recursion (copying, validating, masking) further on.
+MAX_JSON_DEPTH = 32
+
+
 class StrictJSONParser(JSONParser):
-    """JSON as the standard has it: ``NaN``/``Infinity`` are refused, not parsed as floats.
+    """JSON as the standard has it: ``NaN``/``Infinity`` are refused, not parsed as floats;
+    nesting deeper than :data:`MAX_JSON_DEPTH` is refused too.
 
     Body size: DRF reads the body through Django, which refuses more than
     DATA_UPLOAD_MAX_MEMORY_SIZE (RequestDataTooBig, answered as 40001 under ``body``)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         raw = stream.read() if stream is not None else b""
+        too_deep = f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
         try:
-            return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+            data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        except RecursionError:  # deeper than Python's own parser goes
+            raise exceptions.ParseError(too_deep) from None
         except (UnicodeDecodeError, ValueError) as exc:
             raise exceptions.ParseError(f"malformed JSON: {exc}") from None
+        if _depth(data) > MAX_JSON_DEPTH:
+            raise exceptions.ParseError(too_deep)
+        return data
 
 
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _depth(value: Any) -> int:
+    """How deep arrays and objects nest in ``value`` (0 for a scalar), without recursing."""
+    deepest, pending = 0, [(value, 0)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict | list):
+            level += 1
+            deepest = max(deepest, level)
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, level) for child in children)
+    return deepest
 
 
 def handle_exception(exc: Exception, context: dict) -> Response:

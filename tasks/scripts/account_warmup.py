@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from tasks import limits
 from tasks.scripts.base import ScriptContext, ScriptFailure, find_in
 from tasks.scripts.comment import comment_lines, pick_comment, with_emoji
-from tasks.scripts.fields import COMMENT_ORDER, INSERT_EMOJI, PERCENT, PLATFORM
+from tasks.scripts.fields import APP_FIELDS, COMMENT_ORDER, INSERT_EMOJI, PERCENT
 from tasks.scripts.flows import (
     ACCOUNT_SELECTORS,
     COMMENT_SELECTORS,
@@ -34,7 +34,7 @@ from tasks.scripts.flows import (
 from tasks.scripts.registry import Errors, Field, Script
 
 FIELDS = (
-    PLATFORM,
+    *APP_FIELDS,
     Field("task_duration", "number", 600, minimum=1, maximum=86400, label=_("Duration (s)")),
     Field("topic", "str", "", label=_("Topics"), long_text=True,
           help_text=_("Keywords, one per line; a random one is searched.")),

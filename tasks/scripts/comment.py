@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from devices.models import Platform
 from tasks import materials
 from tasks.scripts.base import ScriptContext, ScriptFailure
-from tasks.scripts.fields import COMMENT_ORDER, INSERT_EMOJI, PLATFORM, split_list, unique
+from tasks.scripts.fields import APP_FIELDS, COMMENT_ORDER, INSERT_EMOJI, split_list, unique
 from tasks.scripts.flows import ACCOUNT_SELECTORS, COMMENT_SELECTORS, ensure_account, post_comment
 from tasks.scripts.registry import Errors, Field, Script
 
@@ -28,7 +28,7 @@ POST_URLS = [
 ]
 
 FIELDS = (
-    PLATFORM,
+    *APP_FIELDS,
     Field("target_post_urls", "str_list", [], label=_("Post URLs"),
           help_text=_("One per line; each becomes its own task.")),
     Field("target_post_url", "str", "", label=_("More post URLs"), long_text=True,
@@ -37,6 +37,8 @@ FIELDS = (
           long_text=True),
     COMMENT_ORDER,
     INSERT_EMOJI,
+    # TikMatrix's: an image to attach, from the material roots (checked below).
+    Field("comment_image_path", "str", None, label=_("Comment image"), in_form=False),
 )  # fmt: skip
 
 
@@ -132,11 +134,8 @@ def check(config: dict, errors: Errors) -> None:
 def _check_image_path(config: dict, errors: Errors) -> None:
     """``comment_image_path`` (TikMatrix's, not offered in the form) must be an image inside
     the material roots."""
-    raw = config["comment_image_path"]
     try:
-        if not isinstance(raw, str):
-            raise ValueError("must be a string")
-        config["comment_image_path"] = materials.check_image(raw)
+        config["comment_image_path"] = materials.check_image(config["comment_image_path"])
     except ValueError as exc:
         errors.setdefault("comment_image_path", []).append(str(exc))
 

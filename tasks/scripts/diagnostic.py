@@ -4,7 +4,7 @@ phone end to end and by the dispatch benchmark as the cheapest real task."""
 from django.utils.translation import gettext_lazy as _
 
 from tasks.scripts.base import ScriptContext
-from tasks.scripts.fields import PLATFORM
+from tasks.scripts.fields import APP_FIELDS
 from tasks.scripts.registry import Script
 
 
@@ -17,7 +17,7 @@ def run(ctx: ScriptContext) -> str:
 SCRIPT = Script(
     name="diagnostic",
     label=_("Diagnostic"),
-    fields=(PLATFORM,),
+    fields=APP_FIELDS,
     run=run,
     time_limit=lambda config: 60,
     api=False,  # a tool for the farm, not a TikMatrix script

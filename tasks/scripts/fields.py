@@ -21,6 +21,16 @@ PLATFORM = Field(
     label=_("Platform"),
     help_text=_("For phones without an account; default TikTok."),
 )
+PACKAGENAME = Field(
+    "packagename",
+    "str",
+    None,
+    label=_("App package"),
+    help_text=_("A clone app to use on phones without an account (the account's wins)."),
+    in_form=False,
+)
+# Which app a task opens: every script declares these.
+APP_FIELDS = (PLATFORM, PACKAGENAME)
 COMMENT_ORDER = Field(
     "comment_order", "str", "random", choices=("random", "sequential"), label=_("Comment order")
 )
@@ -42,7 +52,7 @@ def unique(items: Iterable[str]) -> list[str]:
 USERNAME = re.compile(r"^[A-Za-z0-9._]{1,30}$")
 
 TARGET_FIELDS = (
-    PLATFORM,
+    *APP_FIELDS,
     Field(
         "target_users",
         "str_list",

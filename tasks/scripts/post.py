@@ -25,7 +25,7 @@ from tasks import materials
 from tasks.materials import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, material_file
 from tasks.scripts.base import ScriptContext, ScriptFailure, find_in, iter_nodes
 from tasks.scripts.captions import caption_for
-from tasks.scripts.fields import PERCENT, PLATFORM
+from tasks.scripts.fields import APP_FIELDS, PERCENT
 from tasks.scripts.flows import ACCOUNT_SELECTORS, ensure_account
 from tasks.scripts.registry import Errors, Field, Script
 
@@ -34,7 +34,7 @@ APP_FOLDERS = {"tiktok": "TikTok", "instagram": "Instagram"}
 SHARED_STORAGE = "/storage/emulated/0"
 
 FIELDS = (
-    PLATFORM,
+    *APP_FIELDS,
     Field("content_type", "int", 0, choices=(0, 1), label=_("Content"),
           choice_labels={0: _("video"), 1: _("images")}),
     Field("image_count", "int", 1, minimum=1, maximum=35, label=_("Images per post")),

@@ -5,7 +5,7 @@ about it: its ``script_config`` fields (with their labels and form hints), its l
 limit, daily limit, selectors, checks, fan-out and runner. This module lists those modules in
 :data:`SCRIPT_NAMES` and answers for all of them. The API (``tasks.creation``) and the
 dashboard's task form both call :func:`validate_config`, which returns the cleaned config
-(defaults filled in, aliases renamed to their real keys, unknown keys kept as sent) or raises
+(defaults filled in, aliases renamed to their real keys, unknown keys dropped) or raises
 Django's ``ValidationError`` whose ``message_dict`` maps each config key to its messages::
 
     from django.core.exceptions import ValidationError
@@ -19,6 +19,13 @@ Django's ``ValidationError`` whose ``message_dict`` maps each config key to its 
 Field names, defaults and aliases are TikMatrix's (``shared/spec/scripts.md``): clients send them.
 Material paths are checked by ``tasks.materials``.
 
+What a config may cost: only declared keys are stored. Unknown keys are dropped, not refused:
+TikMatrix clients send keys of TikMatrix features we do not run (``ai_label``…), and a 40001 for
+a key we would ignore anyway would break scripts that work today; the API names the dropped
+keys in its answer (:meth:`Script.unknown_keys`). Before, an unknown key was copied into every
+fanned-out task, so one large request multiplied itself in the database. What is stored per
+task is also capped at :data:`MAX_CONFIG_BYTES` of JSON.
+
 Adding a script: write ``tasks/scripts/<name>.py`` with a ``SCRIPT = Script(...)`` and add its
 name to :data:`SCRIPT_NAMES`; ``tests/tasks/test_scripts_registry.py`` checks it is complete.
 """
@@ -26,6 +33,7 @@ name to :data:`SCRIPT_NAMES`; ``tests/tasks/test_scripts_registry.py`` checks it
 from __future__ import annotations
 
 import copy
+import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import KW_ONLY, dataclass, field
@@ -57,6 +65,10 @@ NOT_SUPPORTED_VIA_API = (
 )  # fmt: skip
 # Seconds a task may run when its script is no longer registered (an old row).
 DEFAULT_TIME_LIMIT = 600
+# The most one task's config may hold, as UTF-8 JSON after cleaning and fan-out: room for a
+# few hundred caption lines or material paths, not for a request that turns one large config
+# into gigabytes by fanning it out to every phone.
+MAX_CONFIG_BYTES = 64 * 1024
 
 
 class ScriptError(DomainError, ValueError):
@@ -140,9 +152,18 @@ class Script:
         cleaned = _clean_fields(self.fields, config, errors)
         if self.check is not None and not errors:
             self.check(cleaned, errors)
+        if not errors:
+            _check_size(self.fan_out(cleaned), errors)
         if errors:
             raise ValidationError(errors)
         return cleaned
+
+    def unknown_keys(self, config: Any) -> list[str]:
+        """The keys of ``config`` that :meth:`validate` drops: neither a field nor an alias."""
+        if not isinstance(config, dict):
+            return []
+        known = {name for spec in self.fields for name in (spec.name, *spec.aliases)}
+        return [key for key in config if key not in known]
 
 
 class Registry(Mapping[str, Script]):
@@ -221,24 +242,37 @@ def script_choices(*, api_only: bool = False) -> list[tuple[str, Label]]:
 
 
 def _clean_fields(fields: Iterable[Field], raw: dict, errors: Errors) -> dict:
-    cleaned = copy.deepcopy(raw)  # unknown keys are kept as sent
+    """The declared fields of ``raw``, cleaned; anything else is left behind."""
+    cleaned: dict = {}
     for spec in fields:
+        value = raw.get(spec.name)
         for alias in spec.aliases:
-            if alias in cleaned:
-                value = cleaned.pop(alias)
-                if cleaned.get(spec.name) in (None, "", []):
-                    cleaned[spec.name] = value
-        value = cleaned.get(spec.name)
+            if value in (None, "", []) and raw.get(alias) is not None:
+                value = raw[alias]
         if value is None and spec.default is None:
-            cleaned.pop(spec.name, None)  # optional without a default: stored only when sent
-        elif value is None:
+            continue  # optional without a default: stored only when sent
+        if value is None:
             cleaned[spec.name] = copy.deepcopy(spec.default)
-        else:
-            try:
-                cleaned[spec.name] = _clean_value(spec, value)
-            except ValueError as exc:
-                errors.setdefault(spec.name, []).append(str(exc))
+            continue
+        try:
+            cleaned[spec.name] = _clean_value(spec, copy.deepcopy(value))
+        except ValueError as exc:
+            errors.setdefault(spec.name, []).append(str(exc))
     return cleaned
+
+
+def config_bytes(config: dict) -> int:
+    """How much ``config`` weighs as stored: UTF-8 JSON."""
+    return len(json.dumps(config, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def _check_size(configs: list[dict], errors: Errors) -> None:
+    largest = max((config_bytes(config) for config in configs), default=0)
+    if largest > MAX_CONFIG_BYTES:
+        errors.setdefault("script_config", []).append(
+            f"too large: {largest} bytes of JSON for one task; the limit is "
+            f"{MAX_CONFIG_BYTES} bytes (shorten the longest texts or lists)"
+        )
 
 
 def _clean_value(spec: Field, value: Any) -> Any:

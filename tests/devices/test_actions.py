@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+
 import pytest
 from PIL import Image
 
@@ -62,3 +66,33 @@ def test_a_refused_connect_is_not_audited(configured):
     with pytest.raises(actions.PhoneActionError):
         actions.connect("127.0.0.1:1")  # nothing listens on port 1
     assert not AuditEntry.objects.exists()
+
+
+@pytest.fixture
+def open_port():
+    """A port where something listens, but no phone: it takes connections and drops them."""
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drop_everyone():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                server.accept()[0].close()
+
+    thread = threading.Thread(target=drop_everyone, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def test_an_open_port_and_a_closed_one_get_the_same_answer(configured, open_port, monkeypatch):
+    monkeypatch.setattr(actions, "CONNECT_TIMEOUT", 3.0)
+    reasons = []
+    for address in ("127.0.0.1:1", f"127.0.0.1:{open_port}"):
+        with pytest.raises(actions.PhoneActionError) as raised:
+            actions.connect(address)
+        reasons.append(raised.value.reason.replace(address, "ADDRESS"))
+    assert reasons[0] == reasons[1] == actions.NO_PHONE_THERE.format(address="ADDRESS")

@@ -17,6 +17,7 @@ from devices.adb import (
     DeviceNotFound,
     DeviceOffline,
     DeviceUnauthorized,
+    ServerUnreachable,
     as_dumped,
     parse_hierarchy,
 )
@@ -246,7 +247,7 @@ def test_connect_to_a_closed_port_fails_clearly(adb):
 
 def test_recovers_from_an_adb_server_restart(adb, adb_server, farm, shared_phone):
     adb_server.kill()
-    with pytest.raises(DeviceError, match="cannot reach the adb server"):
+    with pytest.raises(ServerUnreachable, match="the adb server at .* is not answering"):
         adb.devices()
     adb_server.start()
     for phone in farm.phones:  # a new server knows nothing: connect every phone again

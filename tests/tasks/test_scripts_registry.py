@@ -95,9 +95,16 @@ def test_legacy_and_misspelt_keys_are_accepted_under_their_real_names():
     assert validate_config("post", {"add_sound": 1})["add_sound"] == "1"
 
 
-def test_unknown_keys_are_kept_as_sent():
-    config = validate_config("post", {"repeat_times": 2, "ai_label": {"on": True}})
-    assert config["repeat_times"] == 2 and config["ai_label"] == {"on": True}
+def test_unknown_keys_are_dropped_and_can_be_named():
+    sent = {"repeat_times": 2, "ai_label": {"on": True}, "captions": "hi", "platform": "tiktok"}
+    config = validate_config("post", sent)
+    assert "repeat_times" not in config and "ai_label" not in config
+    assert config["captions"] == "hi" and config["platform"] == "tiktok"
+    assert get_script("post").unknown_keys(sent) == ["repeat_times", "ai_label"]
+    # Aliases are known keys; the context's own keys (the app to open) are declared fields.
+    sent = {"follow_probable": 5, "packagename": "com.clone.tt"}
+    assert get_script("account_warmup").unknown_keys(sent) == []
+    assert validate_config("account_warmup", sent)["packagename"] == "com.clone.tt"
 
 
 def test_a_null_value_means_the_default():

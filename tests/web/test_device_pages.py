@@ -71,7 +71,11 @@ def test_a_busy_phone_shows_its_task_and_progress(client_as, viewer):
     device = make_device()
     task = make_task(device, status=Task.Status.RUNNING, progress=42, step="typing caption")
     page = client_as(viewer).get("/devices/").content.decode()
-    assert f"/tasks/{task.pk}/" in page and "typing caption" in page and "width:42%" in page
+    assert (
+        f"/tasks/{task.pk}/" in page
+        and "typing caption" in page
+        and '<progress class="bar" max="100" value="42">' in page
+    )
 
 
 def test_filters_by_state_group_tag_and_busy(client_as, viewer):
@@ -189,6 +193,9 @@ class FakeAdb:
         self.connected.append(address)
         return f"connected to {address}"
 
+    def disconnect(self, address):
+        return False
+
 
 class FakeLink:
     """One phone whose screen is a 1080×2400 PNG (or that has gone offline)."""
@@ -227,13 +234,16 @@ def test_connecting_a_tcp_phone_calls_the_device_layer(client_as, operator, fake
     assert entry.detail == {"message": "connected to 192.168.1.50:5555"}
 
 
-def test_a_failed_connect_says_why(client_as, operator, fake_adb):
-    fake_adb.refusal = "connection refused"
+def test_a_failed_connect_says_no_phone_answered(client_as, operator, fake_adb):
+    # Not adb's own reason: "refused" or "timed out" would tell whether the port is open.
+    fake_adb.refusal = "failed to connect to '10.0.0.9:5555': Connection refused"
     response = client_as(operator).post(
         "/devices/connect/", {"address": "10.0.0.9:5555"}, follow=True
     )
-    assert b"Could not connect 10.0.0.9:5555" in response.content
-    assert b"connection refused" in response.content
+    assert b"Could not connect 10.0.0.9:5555: no phone answered at 10.0.0.9:5555" in (
+        response.content
+    )
+    assert b"refused" not in response.content
     assert not AuditEntry.objects.filter(action__startswith="device.").exists()
 
 

@@ -94,8 +94,8 @@ EXPECTED: dict[str, dict[str, object]] = {
     "api:device-connect": {"POST": OPERATOR},
     "api:device-disconnect": {"POST": OPERATOR},
     "api:device-detail": {"GET": VIEWER},
-    # Issue 16 item 12 (not done yet): one rule with the dashboard, which needs an operator.
-    "api:device-screenshot": {"GET": VIEWER},
+    # A live screenshot: an operator's action, as on the dashboard (devices.access).
+    "api:device-screenshot": {"GET": OPERATOR},
     "api:account-list": {"GET": VIEWER},
     "api:account-detail": {"GET": VIEWER},
     "api:material-list": {"GET": VIEWER, "POST": OPERATOR},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from devices.actions import clean_address
 from devices.models import Account, Device
 
 
@@ -75,17 +76,14 @@ class LicenceSerializer(serializers.Serializer):
 
 
 class ConnectSerializer(serializers.Serializer):
-    address = serializers.RegexField(
-        r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+):\d{1,5}$",
+    address = serializers.CharField(
         max_length=200,
-        help_text="host:port of a phone with adb over TCP, e.g. 192.168.1.20:5555.",
+        help_text="host:port of a phone with adb over TCP, e.g. 192.168.1.20:5555 (a bare "
+        "host means port 5555).",
     )
 
     def validate_address(self, value: str) -> str:
-        port = int(value.rsplit(":", 1)[1])
-        if not 1 <= port <= 65535:
-            raise serializers.ValidationError("the port must be 1-65535")
-        return value
+        return clean_address(value)  # the dashboard form's rule too
 
 
 class ConnectedSerializer(serializers.Serializer):

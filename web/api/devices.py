@@ -18,6 +18,7 @@ from core.api.base import ApiViewMixin, paginated
 from core.api.envelope import ApiError, Code
 from core.licensing import current_entitlement
 from devices import actions
+from devices.access import LIVE_SCREENSHOT
 from devices.models import Account, Device
 from tasks.models import Task
 from web.api import device_serializers as s
@@ -45,6 +46,7 @@ class DeviceViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = paginated("devices")
     lookup_field = "serial"
     lookup_value_regex = r"[^/]+"  # serials hold ':' and '.' (192.168.1.20:5555)
+    action_roles = {"screenshot": LIVE_SCREENSHOT}  # the dashboard's rule
 
     @extend_schema(
         summary="Connect a phone over TCP (adb connect)",
@@ -69,7 +71,7 @@ class DeviceViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         return Response({"address": address, "disconnected": known})
 
     @extend_schema(
-        summary="A screenshot of the phone (image/png)",
+        summary="A screenshot of the phone (image/png); operators and owners",
         responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="PNG")},
     )
     @action(detail=True, methods=["get"])

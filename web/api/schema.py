@@ -10,7 +10,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample
 
 from core.errors import CODE_MEANINGS, Code
-from tasks.scripts.registry import SCRIPTS, Field
+from tasks.scripts.registry import MAX_CONFIG_BYTES, SCRIPTS, Field
 
 # The example of the README and the docs; a test posts it verbatim (with this phone present).
 CREATE_EXAMPLE_BODY = {
@@ -47,7 +47,8 @@ script options, `body` for the body as a whole).
 
 **Authentication.** `Authorization: Token <key>` (create one with
 `manage.py api_token USERNAME` or in the dashboard) or a signed-in browser session (with CSRF).
-Viewers may read; operators may also create, stop, retry and delete; owners everything.
+Viewers may read; operators may also create, stop, retry and delete, and take live phone
+screenshots; owners everything.
 With `API_OPEN_ON_LOCALHOST=1`, requests from this machine need no token and act as an operator
 (how TikMatrix clients call today). Such a call must name this machine in `Host`, carry no
 `Origin`/`Referer` of another site and send JSON (web pages cannot use it); uploads need a token.
@@ -218,7 +219,9 @@ def _config_schemas() -> dict:
     return {
         f"{''.join(p.title() for p in script.name.split('_'))}Config": {
             "type": "object",
-            "description": f"`script_config` of `{script.name}`; unknown keys are kept.",
+            "description": f"`script_config` of `{script.name}`: unknown keys are accepted but "
+            "not stored (the answer names them in `ignored_keys`); at most "
+            f"{MAX_CONFIG_BYTES} bytes of JSON per task.",
             "additionalProperties": True,
             "properties": {f.name: _field_schema(f) for f in script.fields},
         }

@@ -3,31 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from rest_framework import serializers
 
-from tasks.actions import MAX_BATCH
+from core.jsonview import abridged, masked
+from tasks.actions import MAX_BATCH, MAX_ID
 from tasks.models import Material, Task
-
-SECRET_MARKERS = ("password", "api_key", "apikey", "secret", "token")
-MASK = "********"
-
-
-def masked(value: Any) -> Any:
-    """``value`` with anything that looks like a password or API key replaced by a mask."""
-    if isinstance(value, dict):
-        return {
-            key: MASK if _is_secret(key) and item not in (None, "") else masked(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [masked(item) for item in value]
-    return value
-
-
-def _is_secret(key: str) -> bool:
-    return any(marker in str(key).lower() for marker in SECRET_MARKERS)
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -59,7 +40,7 @@ class TaskCreateSerializer(serializers.Serializer):
     )
     script_config = serializers.DictField(
         help_text="Per-script options (see the *Config schemas); defaults are filled in, "
-        "unknown keys kept."
+        "unknown keys ignored (named in the answer's `ignored_keys`)."
     )
     enable_multi_account = serializers.BooleanField(
         required=False,
@@ -91,6 +72,10 @@ class TaskCreateSerializer(serializers.Serializer):
 class CreatedSerializer(serializers.Serializer):
     task_ids = serializers.ListField(child=serializers.IntegerField())
     created_count = serializers.IntegerField()
+    ignored_keys = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="[ours] `script_config` keys this script does not know: not stored.",
+    )
 
 
 class TaskSerializer(serializers.ModelSerializer):
@@ -98,6 +83,7 @@ class TaskSerializer(serializers.ModelSerializer):
     username = serializers.SerializerMethodField()
     script_config = serializers.SerializerMethodField()
     script_args = serializers.SerializerMethodField()
+    script_config_truncated = serializers.SerializerMethodField()
     status_text = serializers.CharField(read_only=True)
     start_time = serializers.DateTimeField(source="started_at", allow_null=True, read_only=True)
     end_time = serializers.DateTimeField(source="ended_at", allow_null=True, read_only=True)
@@ -108,8 +94,9 @@ class TaskSerializer(serializers.ModelSerializer):
         model = Task
         fields = [
             "id", "serial", "device_index", "username", "script_name", "script_config",
-            "script_args", "status", "status_text", "source", "scheduled_at", "start_time",
-            "end_time", "remark", "retry_count", "progress", "step", "wait_reason",
+            "script_args", "script_config_truncated", "status", "status_text", "source",
+            "scheduled_at", "start_time", "end_time", "remark", "retry_count", "progress", "step",
+            "wait_reason",
             "app_version", "failure_screenshot_url", "failure_hierarchy_url",
             "created_at", "updated_at",
         ]  # fmt: skip
@@ -131,12 +118,26 @@ class TaskSerializer(serializers.ModelSerializer):
         """[ours] Where the UI hierarchy of the failure is, when there is one."""
         return self._evidence_url(task, "hierarchy") if task.failure_hierarchy else None
 
+    def to_representation(self, task: Task) -> dict:
+        # The config as shown, worked out once per row for the three fields below: secrets
+        # masked, and in a list cut to size when large (script_config_truncated says so).
+        config = masked(task.script_config or {})
+        in_list = isinstance(self.parent, serializers.ListSerializer)
+        self._shown = abridged(config) if in_list else (config, False)
+        return super().to_representation(task)
+
     def get_script_config(self, task: Task) -> dict:
-        return masked(task.script_config or {})
+        """Secrets masked; in a list, cut to size when large (see script_config_truncated)."""
+        return self._shown[0]
 
     def get_script_args(self, task: Task) -> str:
         """The config as a JSON string: what TikMatrix's own clients read."""
-        return json.dumps(masked(task.script_config or {}), ensure_ascii=False)
+        return json.dumps(self._shown[0], ensure_ascii=False)
+
+    def get_script_config_truncated(self, task: Task) -> bool:
+        """[ours] True in a list when the config was too large to list whole: read the task
+        itself (``GET /api/v1/task/{id}``) for all of it."""
+        return self._shown[1]
 
 
 class StatsSerializer(serializers.Serializer):
@@ -149,7 +150,9 @@ class StatsSerializer(serializers.Serializer):
 
 class BatchDeleteSerializer(serializers.Serializer):
     task_ids = serializers.ListField(
-        child=StrictIntegerField(min_value=1), allow_empty=False, max_length=MAX_BATCH
+        child=StrictIntegerField(min_value=1, max_value=MAX_ID),
+        allow_empty=False,
+        max_length=MAX_BATCH,
     )
 
 

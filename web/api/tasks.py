@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -186,7 +186,8 @@ class MaterialViewSet(
         from tasks.forms import MaterialUploadForm
 
         _refuse_oversized(request)
-        data = request.data
+        # No body parses as a plain {}; a form always has getlist.
+        data = request.data if isinstance(request.data, QueryDict) else QueryDict()
         form = MaterialUploadForm(
             data={
                 "tag_names": ",".join(data.getlist("tags")),

@@ -2,7 +2,7 @@
 routes answer in the envelope (40401) instead of an HTML page or a slash redirect."""
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.api.base import ApiRouter
 from core.api.envelope import unknown_route
@@ -28,9 +28,13 @@ urlpatterns = [
         SpectacularAPIView.as_view(custom_settings=SCHEMA_SETTINGS, permission_classes=[]),
         name="api-schema",
     ),
+    # The split view serves Swagger UI's init script as a file (?script), not inline: the
+    # Content-Security-Policy allows scripts from this server only.
     path(
         "docs/",
-        SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[]),
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api-schema", permission_classes=[], template_name="api/swagger_ui.html"
+        ),
         name="api-docs",
     ),
     re_path(r"^.*$", unknown_route),

@@ -11,14 +11,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core.audit import record
-from core.pages import paginate, render_invalid, render_page
+from core.pages import paginate, redirect_back, render_invalid, render_page
 from core.roles import Role, role_required
 from devices import accounts_csv, actions
-from devices.access import account_for, device_for
+from devices.access import LIVE_SCREENSHOT, account_for, device_for
 from devices.forms import AccountForm, AccountImportForm, ConnectForm, DeviceForm
 from devices.models import Account, Device
 from tasks.models import Task
 from web.filters import AccountFilter, DeviceFilter
+from web.views.tasks import listed_tasks
 
 DEVICES_PER_PAGE = 60
 ACCOUNTS_PER_PAGE = 50
@@ -46,7 +47,7 @@ def device_list(request: HttpRequest) -> HttpResponse:
 @role_required(Role.VIEWER)
 def device_detail(request: HttpRequest, serial: str) -> HttpResponse:
     device = device_for(request.user, serial)
-    tasks = device.tasks.select_related("account")
+    tasks = listed_tasks(device.tasks.select_related("account"))
     context = {
         "device": device,
         "form": DeviceForm(instance=device),
@@ -105,9 +106,9 @@ def device_connect(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.OPERATOR)
+@role_required(LIVE_SCREENSHOT)
 def device_screenshot(request: HttpRequest, serial: str) -> HttpResponse:
-    device = device_for(request.user, serial, Role.OPERATOR)
+    device = device_for(request.user, serial, LIVE_SCREENSHOT)
     try:
         actions.take_thumbnail(device.serial)
     except actions.PhoneActionError as exc:
@@ -188,7 +189,7 @@ def account_toggle(request: HttpRequest, pk: int) -> HttpResponse:
         obj=account,
         request=request,
     )
-    return redirect(request.POST.get("next") or "account-list")
+    return redirect_back(request, "account-list")
 
 
 @require_POST

@@ -14,7 +14,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core.audit import record
-from core.pages import paginate, render_invalid, render_page
+from core.jsonview import masked
+from core.pages import paginate, redirect_back, render_invalid, render_page
 from core.roles import Role, role_required
 from tasks.access import material_for, task_for
 from tasks.forms import (
@@ -37,9 +38,15 @@ MATERIALS_PER_PAGE = 40
 # -- tasks --------------------------------------------------------------------------------------
 
 
+def listed_tasks(queryset: QuerySet[Task]) -> QuerySet[Task]:
+    """Tasks for a table: without their config and UI hierarchy, which no table shows and
+    which can weigh tens of kilobytes a row, so a page stays light whatever the rows hold."""
+    return queryset.select_related("device").defer("script_config", "failure_hierarchy")
+
+
 @role_required(Role.VIEWER)
 def task_list(request: HttpRequest) -> HttpResponse:
-    filterset = TaskFilter(request.GET, queryset=Task.objects.select_related("device"))
+    filterset = TaskFilter(request.GET, queryset=listed_tasks(Task.objects.all()))
     context = {
         "filterset": filterset,
         "page": paginate(request, filterset.qs, TASKS_PER_PAGE),
@@ -51,7 +58,8 @@ def task_list(request: HttpRequest) -> HttpResponse:
 @role_required(Role.VIEWER)
 def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     task = task_for(request.user, pk)
-    config = json.dumps(task.script_config, indent=2, ensure_ascii=False, sort_keys=True)
+    shown = masked(task.script_config or {})
+    config = json.dumps(shown, indent=2, ensure_ascii=False, sort_keys=True)
     context = {"task": task, "events": task.events.all(), "config_json": config}
     return render_page(request, "tasks/detail.html", context, fragment="tasks/_detail.html")
 
@@ -62,12 +70,12 @@ def task_bulk(request: HttpRequest) -> HttpResponse:
     form = BulkActionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose an action and tick at least one task."))
-        return redirect(request.POST.get("next") or "task-list")
+        return redirect_back(request, "task-list")
     outcome = bulk.apply(
         form.cleaned_data["action"], form.cleaned_data["ids"], user=request.user, request=request
     )
     bulk.flash(request, outcome)
-    return redirect(request.POST.get("next") or "task-list")
+    return redirect_back(request, "task-list")
 
 
 @require_POST

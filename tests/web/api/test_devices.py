@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from core.models import AuditEntry
@@ -145,26 +147,89 @@ def test_connect_and_disconnect_a_tcp_phone(as_operator, fake_adb):
     ]
 
 
-@pytest.mark.parametrize("address", ["", "192.168.1.20", "host:99999", "a b:1", None])
-def test_connect_needs_a_host_and_port(as_operator, fake_adb, address):
+@pytest.mark.parametrize(
+    "address", ["", "host:99999", "host:0", "a b:1", "-host:5555", "host:", ":5555", None]
+)
+def test_connect_needs_a_host_and_a_valid_port(as_operator, fake_adb, address):
     assert "address" in errors(
         as_operator.post(f"{URL}/connect", {"address": address}, format="json")
     )
     assert fake_adb.calls == []
 
 
+@pytest.mark.parametrize(
+    "address,meant",
+    [("192.168.1.20", "192.168.1.20:5555"), (" phone-7.lan:5037 ", "phone-7.lan:5037"),
+     ("[fe80::1]:5555", "[fe80::1]:5555")],
+)  # fmt: skip
+def test_the_api_reads_addresses_as_the_dashboard_form_does(
+    as_operator, client_as, operator, fake_adb, address, meant
+):
+    assert (
+        ok(as_operator.post(f"{URL}/connect", {"address": address}, format="json"))["address"]
+        == meant
+    )
+    client_as(operator).post("/devices/connect/", {"address": address})
+    assert fake_adb.calls == [("connect", meant), ("connect", meant)]
+
+
+class FailingAdb(FakeAdb):
+    """An adb server whose connects fail the way it says they fail."""
+
+    reason = ""
+
+    def connect(self, address):
+        raise adb.DeviceError(f"could not connect: {self.reason}", address)
+
+    def disconnect(self, address):
+        self.calls.append(("disconnect", address))
+        return False
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "failed to connect to '10.0.0.2:5555': Connection refused",
+        "failed to connect to 10.0.0.2:5555",  # something listens there, but not a phone
+        "failed to connect to '10.0.0.2:5555': No route to host",
+        "failed to resolve host: '10.0.0.2': Name or service not known",
+    ],
+)
+def test_a_failed_connect_does_not_say_whether_the_port_is_open(
+    as_operator, client_as, operator, monkeypatch, reason
+):
+    FailingAdb.calls, FailingAdb.reason = [], reason
+    monkeypatch.setattr(adb, "Adb", FailingAdb)
+
+    body = fails(as_operator.post(f"{URL}/connect", {"address": "10.0.0.2"}, format="json"), 50001)
+    assert body["message"] == (
+        "phone problem: no phone answered at 10.0.0.2:5555; check the address and port, that "
+        "the phone is on this network and that wireless debugging is on"
+    )
+    page = client_as(operator).post("/devices/connect/", {"address": "10.0.0.2"}, follow=True)
+    assert "no phone answered at 10.0.0.2:5555" in page.content.decode()
+    assert reason not in page.content.decode()
+    # No half-open entry is left for adb to retry (and for the device list to show).
+    assert FailingAdb.calls == [("disconnect", "10.0.0.2:5555")] * 2
+
+
 def test_viewers_cannot_connect_phones(as_viewer, fake_adb):
     fails(as_viewer.post(f"{URL}/connect", {"address": "10.0.0.2:5555"}, format="json"), 40302)
 
 
-def test_a_screenshot_is_a_png(as_viewer, fake_adb):
+def test_a_screenshot_is_a_png(as_operator, fake_adb):
     phone = make_device()
-    response = as_viewer.get(f"{URL}/{phone.serial}/screenshot")
+    response = as_operator.get(f"{URL}/{phone.serial}/screenshot")
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
     assert response.content.startswith(adb.PNG_SIGNATURE)
 
 
-def test_phone_problems_are_50001_with_the_reason_in_words(as_viewer, as_operator, monkeypatch):
+def test_viewers_cannot_take_live_screenshots(as_viewer, fake_adb):
+    # The dashboard's rule: viewers see the watcher's thumbnail, operators take a fresh one.
+    fails(as_viewer.get(f"{URL}/{make_device().serial}/screenshot"), 40302)
+
+
+def test_phone_problems_are_50001_with_the_reason_in_words(as_operator, monkeypatch):
     class Unreachable:
         def __init__(self, *args, **kwargs):
             raise adb.DeviceOffline("the phone is offline: reconnect its cable", "x")
@@ -173,13 +238,32 @@ def test_phone_problems_are_50001_with_the_reason_in_words(as_viewer, as_operato
     monkeypatch.setattr(adb, "Adb", Unreachable)
     phone = make_device()
 
-    body = fails(as_viewer.get(f"{URL}/{phone.serial}/screenshot"), 50001)
+    body = fails(as_operator.get(f"{URL}/{phone.serial}/screenshot"), 50001)
     assert body["message"].startswith("phone problem: ")
     assert "reconnect its cable" in body["message"]
     body = fails(
         as_operator.post(f"{URL}/connect", {"address": "10.0.0.2:5555"}, format="json"), 50001
     )
-    assert "offline" in body["message"]
+    assert body["message"].startswith("phone problem: no phone answered at 10.0.0.2:5555")
+
+
+@pytest.fixture
+def unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_without_an_adb_server_phone_actions_say_so(as_operator, settings, unused_port):
+    settings.ADB_SERVER_PORT = unused_port  # nothing listens there
+    phone = make_device()
+    for response in (
+        as_operator.get(f"{URL}/{phone.serial}/screenshot"),
+        as_operator.post(f"{URL}/connect", {"address": "HEc2:50"}, format="json"),
+        as_operator.post(f"{URL}/disconnect", {"address": "HEc2:50"}, format="json"),
+    ):
+        message = fails(response, 50001)["message"]
+        assert message.startswith(f"phone problem: the adb server at 127.0.0.1:{unused_port} is")
 
 
 # --- against a real adb server and a simulated phone ----------------------------------------
