@@ -2,8 +2,11 @@
 and idempotency keys.
 
 A task's status only changes through the methods of :class:`Task` and :class:`TaskQuerySet`
-below (claim, beat, finish, fail, stop, retry, reap, abandon); the dispatcher, the workers and
-``tasks.actions`` call them, nothing else writes ``status``.
+below; the dispatcher, the workers and ``tasks.actions`` call them, nothing else writes
+``status``. The dispatcher claims (a new run) and reaps silent runs; a worker begins its run,
+beats, commits the action it must do once, and ends it (finish, fail, hand back, check later,
+release), every write on its own run only; people stop and retry. README "Exactly once" tells
+the story.
 """
 
 from __future__ import annotations
@@ -434,19 +437,22 @@ class Task(models.Model):
         self.log(step, reason, level="warning")
         return True
 
-    def check_later(self, reason: str) -> bool:
+    def check_later(self, reason: str, *, farm: bool = False) -> bool:
         """Running → pending, its outcome uncertain (:attr:`effect` is set; ``reason`` is why
-        it was not confirmed): the next run, due after VERIFY_DELAY_SECONDS, first checks the
+        it was not confirmed, ``farm`` whether that was the farm's own trouble rather than the
+        phone's or the app's): the next run, due after VERIFY_DELAY_SECONDS, first checks the
         app. A task whose action cannot be checked, or whose checks failed MAX_CHECKS times,
         fails instead, its material kept: a person has to look at the phone."""
-        fields, step, remark = self._uncertain(reason, timezone.now())
+        fields, step, remark = self._uncertain(reason, timezone.now(), farm)
         if not self._change(fields, leaving=(self.Status.RUNNING,), this_run=True):
             return False
         self.log(step, remark, level="error" if step == "failed" else "warning")
         return True
 
-    def _uncertain(self, reason: str, now: datetime) -> tuple[dict, str, str]:
-        """(fields, step, remark) for a run whose action may have gone through unconfirmed."""
+    def _uncertain(self, reason: str, now: datetime, farm: bool) -> tuple[dict, str, str]:
+        """(fields, step, remark) for a run whose action may have gone through unconfirmed.
+        The first cause is kept: a check interrupted in turn does not change why it is
+        uncertain."""
         effect = self.effect or {}
         checks = effect.get("checks", 0) + 1
         if not effect.get("checkable", True) or checks > MAX_CHECKS:
@@ -463,7 +469,8 @@ class Task(models.Model):
         remark = f"outcome unknown: {reason}; the app is checked before anything is done again"
         due = now + timedelta(seconds=settings.VERIFY_DELAY_SECONDS)
         fields = _handed_back(remark, due, self.WaitReason.CHECKING)
-        fields["effect"] = {**effect, "checks": checks, "reason": reason[:500]}
+        cause = {} if "reason" in effect else {"reason": reason[:500], "farm": farm}
+        fields["effect"] = {**effect, "checks": checks, **cause}
         return fields, "uncertain", remark
 
     def release(self) -> bool:
@@ -507,7 +514,8 @@ class Task(models.Model):
             )
             fields, step = _handed_back(reason, None, None), "queued again"
         elif self.effect is not None:
-            fields, step, reason = self._uncertain(f"{silent} after the action was sent", now)
+            lost = f"{silent} after the action was sent"
+            fields, step, reason = self._uncertain(lost, now, farm=True)
         elif self.lost_runs + 1 >= MAX_LOST_RUNS:
             reason = (
                 f"{silent} (killed, crashed or host lost), {MAX_LOST_RUNS} runs in a row; "

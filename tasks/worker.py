@@ -103,7 +103,7 @@ class Heartbeat(threading.Thread):
         task = Task.objects.filter(pk=self.task.pk, run_id=self.task.run_id).first()
         if task is not None and task.status == Task.Status.RUNNING:
             if task.effect is not None:
-                task.check_later("interrupted by shutdown after the action was sent")
+                task.check_later("interrupted by shutdown", farm=True)
             else:
                 task.hand_back("interrupted by shutdown (the script did not stop in time)")
         elif task is not None:
@@ -184,9 +184,11 @@ def _run(task: Task, ctx: ScriptContext) -> None:
 
 def _settle_last_outcome(task: Task, ctx: ScriptContext, script) -> bool:
     """The last run may have done this task's action unconfirmed: look in the app. Found: the
-    task is done. Not found: that attempt failed (the retry policy decides what follows).
-    Returns False to run the script as usual: the action could not be checked (no caption to
-    look for), the task failed saying so, and a person has retried it after looking."""
+    task is done. Not found: if the farm was to blame (a shutdown, the adb server, a lost
+    worker), this run simply does the task; if the phone or the app was, that attempt failed
+    (the retry policy decides what follows). Returns False to run the script as usual, also
+    when the action could not be checked (no caption to look for: the task failed saying so,
+    and a person has retried it after looking)."""
     effect = task.effect
     last_reason = effect.get("reason") or "the last run's outcome was unknown"
     if not effect.get("checkable", True) or script.verify is None:
@@ -199,6 +201,9 @@ def _settle_last_outcome(task: Task, ctx: ScriptContext, script) -> bool:
         task.finish(f"{found} (found in the app after: {last_reason})")
         return True
     task.settle_effect()
+    if effect.get("farm"):
+        task.log("checked", f"{last_reason}; checked in the app: it did not go through; doing it")
+        return False
     task.fail(f"{last_reason}; checked in the app: it did not go through")
     return True
 
@@ -211,7 +216,7 @@ def _cancelled(task: Task, ctx: ScriptContext) -> None:
     ctx.cleanup()
     if SHUTDOWN.is_set():
         if task.effect is not None:
-            task.check_later("interrupted by shutdown after the action was sent")
+            task.check_later("interrupted by shutdown", farm=True)
         else:
             task.hand_back("interrupted by shutdown", step="interrupted")
         return
@@ -236,6 +241,6 @@ def _infrastructure_failed(task: Task, ctx: ScriptContext, reason: str) -> None:
     ctx.cleanup()
     Device.objects.on_host(task.host).adb_server_not_answering()
     if task.effect is not None:
-        task.check_later(reason)
+        task.check_later(reason, farm=True)
         return
     task.hand_back(f"{reason}; queued again", wait_reason=Task.WaitReason.ADB_SERVER_DOWN)

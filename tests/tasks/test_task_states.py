@@ -460,6 +460,15 @@ def test_an_uncertain_outcome_is_checked_later_and_keeps_what_to_look_for(phone,
     assert row.remark.startswith("outcome unknown: the upload was not confirmed")
 
 
+def test_the_first_cause_of_an_uncertain_outcome_is_kept(phone):
+    task = running(phone, effect={"kind": "post", "caption": "x", "checks": 1,
+                                  "reason": "the phone was unplugged", "farm": False})  # fmt: skip
+    task.check_later("interrupted by shutdown", farm=True)  # the check itself was interrupted
+    effect = in_db(task).effect
+    assert (effect["reason"], effect["farm"], effect["checks"]) == ("the phone was unplugged",
+                                                                   False, 2)  # fmt: skip
+
+
 def test_an_outcome_that_cannot_be_checked_fails_and_asks_a_person(phone):
     task = running(phone, effect={"kind": "post", "caption": "", "checkable": False})
     task.check_later("the phone was unplugged")
