@@ -134,15 +134,17 @@ def run_task(task_id: int, run_id: str | None = None) -> None:
     heartbeat = Heartbeat(task)
     heartbeat.start()
     ctx = ScriptContext(task, cancelled=heartbeat.cancelled)
-    over = False
+    superseded = False
     try:
         _run(task, ctx)
     except RunOver:
-        over = True
+        # Claimed again (a new run uses the phone): leave it and the task's materials alone.
+        # Deleted: nobody else works for this task, so tidy the phone up as usual.
+        superseded = Task.objects.filter(pk=task.pk).exists()
         log.info("task %s: run %s is over; stopped without writing", task_id, run_id)
     finally:
         heartbeat.stop()
-        if not over:  # a run that is over leaves the phone and the task's materials alone
+        if not superseded:
             ctx.cleanup()
             task.release()
 
