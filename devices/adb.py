@@ -5,11 +5,15 @@ the adb socket, not a total deadline), and every adbutils/socket error comes out
 own exceptions with a message a person can act on:
 
     DeviceError            base class (refused service, bad reply …)
-    ├── ServerUnreachable  the adb server itself is not answering (not running?)
-    ├── DeviceOffline      the phone is listed but not answering ("offline")
+    ├── AdbServerDown      the adb server itself does not answer (not running, restarting,
+    │                      frozen): no phone is to blame
+    ├── DeviceOffline      the phone is listed but not answering ("offline"), or it dropped
     ├── DeviceUnauthorized the phone has not accepted this computer's USB-debugging key
     ├── DeviceNotFound     the adb server does not know this serial
-    └── DeviceTimeout      no answer within the timeout
+    └── DeviceTimeout      the phone did not answer within the timeout
+
+A timeout or a dropped connection could be the phone's doing or the server's: a bounded health
+check of the server (``host:version``, :meth:`Adb.server_answers`) decides which.
 
 Typical use::
 
@@ -56,7 +60,7 @@ class DeviceError(Exception):
         self.serial = serial
 
 
-class ServerUnreachable(DeviceError):
+class AdbServerDown(DeviceError):
     pass
 
 
@@ -84,9 +88,9 @@ def _translate(exc: BaseException, serial: str | None, what: str, where: str) ->
     if isinstance(exc, AdbTimeout | TimeoutError | socket.timeout | subprocess.TimeoutExpired):
         return DeviceTimeout(f"{what} timed out (no answer from {where})", serial)
     if isinstance(exc, AdbConnectionError):
-        return ServerUnreachable(
-            f"the adb server at {where} is not answering; is it running? ({text})"
-        )
+        return AdbServerDown(f"the adb server at {where} is not answering; is it running? ({text})")
+    if low.startswith("unknown data: b''") or low == "connection is closed":
+        exc = EOFError(text)  # adbutils' words for a connection closed under it
     if "unauthorized" in low:
         return DeviceUnauthorized(
             f"{what} failed: the phone has not allowed USB debugging from this computer; "
@@ -366,7 +370,32 @@ class Adb:
         except DeviceError:
             raise
         except (AdbError, OSError, EOFError, TimeoutError) as exc:
-            raise _translate(exc, serial, what, self.server.where) from exc
+            error = _translate(exc, serial, what, self.server.where)
+            raise self._blame(error, what, serial) from exc
+
+    def _blame(self, error: DeviceError, what: str, serial: str | None) -> DeviceError:
+        """A timeout or a dropped connection is the server's fault if it does not answer a
+        health check now (or the request was for the server itself), else the phone's."""
+        if not isinstance(error, DeviceTimeout | DeviceOffline):
+            return error
+        if serial is None or not self.server_answers():
+            return AdbServerDown(
+                f"{what} failed: the adb server at {self.server.where} is not answering", serial
+            )
+        if isinstance(error, DeviceTimeout):
+            return DeviceTimeout(
+                f"{what} timed out: the phone did not answer (the adb server does)", serial
+            )
+        return error
+
+    def server_answers(self, timeout: float = 2.0) -> bool:
+        """A bounded health check: does the adb server answer ``host:version`` within
+        ``timeout`` seconds? (A frozen server still accepts connections, then says nothing.)"""
+        try:
+            _Client(self.host, self.port, timeout).server_version()
+        except (AdbError, OSError, EOFError, ValueError):
+            return False
+        return True
 
     def devices(self) -> list[DeviceListing]:
         """Every phone the server knows, in any state."""
@@ -660,6 +689,7 @@ def _short(command: str | Sequence[str]) -> str:
 __all__ = [
     "Adb",
     "AdbServer",
+    "AdbServerDown",
     "DeviceError",
     "DeviceInfo",
     "DeviceListing",

@@ -44,6 +44,12 @@ class DeviceQuerySet(models.QuerySet):
     def on_host(self, host: str | None = None):
         return self.filter(host=host or settings.FARM_HOST)
 
+    def adb_server_not_answering(self) -> int:
+        """These phones' adb server stopped answering: their state is unknown (not offline:
+        nothing says the phones are gone) until the device watcher hears from it again."""
+        reachable = self.exclude(state__in=[Device.State.OFFLINE, Device.State.UNKNOWN])
+        return reachable.update(state=Device.State.UNKNOWN)
+
 
 class Device(models.Model):
     """A phone as the adb server lists it. Its serial is its identity."""
@@ -52,6 +58,8 @@ class Device(models.Model):
         ONLINE = "online", _("online")
         OFFLINE = "offline", _("offline")
         UNAUTHORIZED = "unauthorized", _("unauthorized")
+        # The adb server this host uses stopped answering: the phone may be fine, nobody knows.
+        UNKNOWN = "unknown", _("unknown (adb server not answering)")
 
     serial = models.CharField(_("serial"), max_length=100, unique=True)
     # A short stable number people say out loud ("phone 42"); assigned once, never reused.

@@ -10,7 +10,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from phonesim import services
 from phonesim.fs import FileSystem
@@ -33,6 +33,9 @@ class Faults:
 
     delay: float = 0.0  # seconds added before each matching shell command
     slow_commands: frozenset[str] | None = None  # None: every command
+    # A resource-id (short or full): the cable is pulled right after a tap on that element
+    # (the tap takes effect; the answer to it may be lost). Once, then it clears itself.
+    unplug_after_tap: str = ""
 
     def delay_for(self, command: str) -> float:
         if self.slow_commands is None or command in self.slow_commands:
@@ -170,7 +173,8 @@ class Phone:
 
     def slow_down(self, seconds: float, commands: Iterable[str] | None = None) -> None:
         """Delay shell commands (all, or only the named ones); 0 switches it off."""
-        self.faults = Faults(seconds, frozenset(commands) if commands is not None else None)
+        slow = frozenset(commands) if commands is not None else None
+        self.faults = replace(self.faults, delay=seconds, slow_commands=slow)
 
     async def _drop_connections(self) -> None:
         for transport in list(self._transports):
@@ -204,6 +208,11 @@ class Phone:
                 attrs.get("content-desc", ""),
             )
         )
+        target = self.faults.unplug_after_tap
+        hit = attrs.get("resource-id", "")
+        if target and (hit == target or hit.endswith(f":id/{target}")):
+            self.faults.unplug_after_tap = ""
+            self.unplug()  # on the phone's loop: runs once this command has been handled
 
 
 def _in_loop(loop: asyncio.AbstractEventLoop) -> bool:

@@ -447,7 +447,6 @@ class Comments(Screen):
     def __init__(self, item: content.Item, url: str) -> None:
         super().__init__()
         self.item, self.url = item, url
-        self.mine: list[str] = []
 
     def send(self, app: App) -> None:
         text = self.fields.get("layout_comment_thread_edittext", "")
@@ -456,7 +455,6 @@ class Comments(Screen):
         app.phone.outcomes.comments.append(
             Comment(app.platform, app.account, self.url, self.item.id, text)
         )
-        self.mine.insert(0, f"{app.account} {text}")
         self.fields["layout_comment_thread_edittext"] = ""
         self.focus = None
 
@@ -469,7 +467,8 @@ class Comments(Screen):
         kids = [
             c.tv((s(200), top, c.w - s(200), top + s(120)), c.t("ig_comments"), "title_text_view")
         ]
-        lines = self.mine + [
+        mine = [f"{made.account} {made.text}" for made in app.comments_on(self.item)]
+        lines = mine + [
             f"{content.username('igc', self.item.id, i)} {c.t('nice')}" for i in range(4)
         ]
         y, low = top + s(140), c.bottom - s(160)
@@ -684,7 +683,7 @@ class OwnProfile(Screen):
         )
 
         def open_at(i: int):
-            item = content.item("instagram", mine[i], app.account)
+            item = app.own_item(mine[i])
             return lambda: app.push(Feed(f"user:{app.account}", pinned=item))
 
         kids.append(_grid(c, mine, y + s(130), c.bottom - s(150), open_at))

@@ -89,6 +89,7 @@ class Faults:
     already_following: set[str] = field(default_factory=set)  # every account follows these
     missing_users: set[str] = field(default_factory=set)  # profiles that "don't exist"
     upload_steps: int = 3  # dumps/screencaps/inputs an upload takes after tapping Post
+    upload_seconds: float = 0.0  # and at least this long (PhoneUI.clock): a slow network
     upload_fails: bool = False  # uploads end in "Couldn't post" instead of done
 
     def hidden(self) -> set[str]:

@@ -391,7 +391,6 @@ class Comments(Screen):
     def __init__(self, item: content.Item, url: str) -> None:
         super().__init__()
         self.item, self.url = item, url
-        self.mine: list[str] = []
 
     def send(self, app: App) -> None:
         text = self.fields.get("comment_edit", "")
@@ -400,7 +399,6 @@ class Comments(Screen):
         app.phone.outcomes.comments.append(
             Comment(app.platform, app.account, self.url, self.item.id, text)
         )
-        self.mine.insert(0, f"{app.account}: {text}")
         self.fields["comment_edit"] = ""
         self.focus = None
 
@@ -410,7 +408,7 @@ class Comments(Screen):
     def build(self, c: Ctx) -> Node:
         app, s = c.app, c.x
         top = c.top + (c.bottom - c.top) * 2 // 5
-        n = self.item.comments + len(self.mine)
+        n = self.item.comments + len(app.comments_on(self.item))
         kids = [
             c.tv(
                 (s(200), top, c.w - s(200), top + s(120)),
@@ -424,7 +422,8 @@ class Comments(Screen):
                 app.pop,
             ),
         ]
-        lines = self.mine + [
+        mine = [f"{made.account}: {made.text}" for made in app.comments_on(self.item)]
+        lines = mine + [
             f"{content.username('c', self.item.id, i)}: {c.t('nice')}" for i in range(4)
         ]
         y, low = top + s(140), c.bottom - s(160)
@@ -539,9 +538,7 @@ class OwnProfile(Screen):
         )
 
         def open_at(i: int):
-            return lambda: app.push(
-                Feed(f"user:{app.account}", pinned=content.item("tiktok", mine[i], app.account))
-            )
+            return lambda: app.push(Feed(f"user:{app.account}", pinned=app.own_item(mine[i])))
 
         kids.append(_video_grid(c, mine, y + s(150), open_at))
         kids.append(bottom_nav(c, app, "profile", dark=False))

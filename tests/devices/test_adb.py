@@ -10,11 +10,11 @@ import pytest
 from PIL import Image
 
 from devices.adb import (
+    AdbServerDown,
     DeviceError,
     DeviceNotFound,
     DeviceOffline,
     DeviceUnauthorized,
-    ServerUnreachable,
     input_text_commands,
     parse_hierarchy,
 )
@@ -160,7 +160,7 @@ def test_connect_to_a_closed_port_fails_clearly(adb):
 
 def test_recovers_from_an_adb_server_restart(adb, adb_server, farm, shared_phone):
     adb_server.kill()
-    with pytest.raises(ServerUnreachable, match="the adb server at .* is not answering"):
+    with pytest.raises(AdbServerDown, match="the adb server at .* is not answering"):
         adb.devices()
     adb_server.start()
     for phone in farm.phones:  # a new server knows nothing: connect every phone again
