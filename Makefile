@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 
-.PHONY: run demo serve-setup test fuzz lint format bench bench-quick clean
+.PHONY: run demo serve-setup test fuzz lint format bench bench-quick chaos clean
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null \
@@ -57,6 +57,10 @@ bench: $(VENV)/.installed-test
 
 bench-quick: $(VENV)/.installed-test
 	$(PY) -m bench --quick
+
+# Fault injection over 200 tasks on 10 simulated phones (bench/chaos.py; a few minutes).
+chaos: $(VENV)/.installed-test
+	$(PY) -m bench --only chaos
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -141,7 +141,7 @@ def connect(address: str, *, user=None, actor: str | None = None, request=None) 
     being down, or a phone asking for USB-debugging approval, are said as they are."""
     try:
         message = adb.Adb(timeout=CONNECT_TIMEOUT).connect(address)
-    except (adb.ServerUnreachable, adb.DeviceUnauthorized) as exc:
+    except (adb.AdbServerDown, adb.DeviceUnauthorized) as exc:
         raise PhoneActionError(str(exc)) from exc
     except adb.DeviceError as exc:
         log.info("adb connect %s found no phone: %s", address, exc)

@@ -14,12 +14,16 @@ and every adbutils/uiautomator2/socket error comes out as one of our own excepti
 message a person can act on:
 
     DeviceError              base class (refused service, bad reply …)
-    ├── ServerUnreachable    the adb server itself is not answering (not running?)
-    ├── DeviceOffline        the phone is listed but not answering ("offline")
+    ├── AdbServerDown        the adb server itself does not answer (not running, restarting,
+    │                        frozen): no phone is to blame
+    ├── DeviceOffline        the phone is listed but not answering ("offline"), or it dropped
     ├── DeviceUnauthorized   the phone has not accepted this computer's USB-debugging key
     ├── DeviceNotFound       the adb server does not know this serial
-    ├── DeviceTimeout        no answer within the timeout
+    ├── DeviceTimeout        the phone did not answer within the timeout
     └── AutomationUnavailable  the uiautomator2 server cannot start (or restart) on this phone
+
+A timeout or a dropped connection could be the phone's doing or the server's: a bounded health
+check of the server (``host:version``, :meth:`Adb.server_answers`) decides which.
 
 Typical use::
 
@@ -87,7 +91,7 @@ class DeviceError(Exception):
         self.reason = message  # without the serial, e.g. for the phone's own page
 
 
-class ServerUnreachable(DeviceError):
+class AdbServerDown(DeviceError):
     pass
 
 
@@ -120,9 +124,9 @@ def _translate(exc: BaseException, serial: str | None, what: str, where: str) ->
     if isinstance(exc, AdbTimeout | TimeoutError | socket.timeout | subprocess.TimeoutExpired):
         return DeviceTimeout(f"{what} timed out (no answer from {where})", serial)
     if isinstance(exc, AdbConnectionError):
-        return ServerUnreachable(
-            f"the adb server at {where} is not answering; is it running? ({text})"
-        )
+        return AdbServerDown(f"the adb server at {where} is not answering; is it running? ({text})")
+    if low.startswith("unknown data: b''") or low == "connection is closed":
+        exc = EOFError(text)  # adbutils' words for a connection closed under it
     if "unauthorized" in low:
         return DeviceUnauthorized(
             f"{what} failed: the phone has not allowed USB debugging from this computer; "
@@ -406,9 +410,34 @@ class Adb:
             raise
         except (AdbError, OSError, EOFError, TimeoutError) as exc:
             error = _translate(exc, serial, what, self.server.where)
-            if serial and isinstance(error, DeviceOffline | DeviceNotFound):
-                forget_server(serial)  # the phone went away: its server connection is stale
+            error = self._blame(error, what, serial)
+            if serial and isinstance(error, DeviceOffline | DeviceNotFound | AdbServerDown):
+                forget_server(serial)  # the phone (or its server) went away: stale connection
             raise error from exc
+
+    def _blame(self, error: DeviceError, what: str, serial: str | None) -> DeviceError:
+        """A timeout or a dropped connection is the server's fault if it does not answer a
+        health check now (or the request was for the server itself), else the phone's."""
+        if not isinstance(error, DeviceTimeout | DeviceOffline):
+            return error
+        if serial is None or not self.server_answers():
+            return AdbServerDown(
+                f"{what} failed: the adb server at {self.server.where} is not answering", serial
+            )
+        if isinstance(error, DeviceTimeout):
+            return DeviceTimeout(
+                f"{what} timed out: the phone did not answer (the adb server does)", serial
+            )
+        return error
+
+    def server_answers(self, timeout: float = 2.0) -> bool:
+        """A bounded health check: does the adb server answer ``host:version`` within
+        ``timeout`` seconds? (A frozen server still accepts connections, then says nothing.)"""
+        try:
+            _Client(self.host, self.port, timeout).server_version()
+        except (AdbError, OSError, EOFError, ValueError):
+            return False
+        return True
 
     def devices(self) -> list[DeviceListing]:
         """Every phone the server knows, in any state."""
@@ -711,11 +740,20 @@ class PhoneLink:
             raise DeviceError(f"{what} failed: {exc}", self.serial) from exc
         except (AdbError, OSError, EOFError, TimeoutError, http.client.HTTPException) as exc:
             error = _translate(exc, self.serial, what, self.adb.server.where)
-            if isinstance(error, DeviceOffline | DeviceNotFound):
+            error = self.adb._blame(error, what, self.serial)
+            if isinstance(error, DeviceOffline | DeviceNotFound | AdbServerDown):
                 forget_server(self.serial)  # the phone went away: its connection is stale
             raise error from exc
 
-    def _unavailable(self, problem: str, what: str) -> AutomationUnavailable:
+    def _unavailable(self, problem: str, what: str) -> DeviceError:
+        """The server would not start or answer: the phone's problem (AutomationUnavailable,
+        remembered by this link) unless the adb server it is reached through is silent."""
+        if not self.adb.server_answers():
+            forget_server(self.serial)
+            return AdbServerDown(
+                f"{what} failed: the adb server at {self.adb.server.where} is not answering",
+                self.serial,
+            )
         forget_server(self.serial)  # the next task tries a fresh start
         if what == STARTING:
             reason = f"the automation server (uiautomator2) cannot start on this phone: {problem}"
@@ -1001,6 +1039,7 @@ def _short(command: str | Sequence[str]) -> str:
 __all__ = [
     "Adb",
     "AdbServer",
+    "AdbServerDown",
     "AutomationUnavailable",
     "DeviceError",
     "DeviceInfo",

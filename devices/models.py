@@ -52,6 +52,12 @@ class DeviceQuerySet(models.QuerySet):
             automation=status, automation_error=error[:500], automation_checked_at=timezone.now()
         )
 
+    def adb_server_not_answering(self) -> int:
+        """These phones' adb server stopped answering: their state is unknown (not offline:
+        nothing says the phones are gone) until the device watcher hears from it again."""
+        reachable = self.exclude(state__in=[Device.State.OFFLINE, Device.State.UNKNOWN])
+        return reachable.update(state=Device.State.UNKNOWN)
+
 
 class Device(models.Model):
     """A phone as the adb server lists it. Its serial is its identity."""
@@ -60,6 +66,8 @@ class Device(models.Model):
         ONLINE = "online", _("online")
         OFFLINE = "offline", _("offline")
         UNAUTHORIZED = "unauthorized", _("unauthorized")
+        # The adb server this host uses stopped answering: the phone may be fine, nobody knows.
+        UNKNOWN = "unknown", _("unknown (adb server not answering)")
 
     class Automation(models.TextChoices):
         """How the uiautomator2 server on the phone last started (blank: no task tried yet)."""

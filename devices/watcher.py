@@ -7,8 +7,12 @@ and at most ``refresh_parallel`` at a time, so 500 phones never stampede the USB
 
 When the adb server goes away the watcher reconnects with backoff, starting the server itself
 when it is on this machine; TCP phones that were online are ``adb connect``-ed again, since a
-new server forgets them. If the server stays unreachable past a short grace, this host's phones
-are marked offline. Nothing here imports adbutils: everything goes through ``devices.adb``.
+new server forgets them. A server can also stop answering without going away (frozen, swamped):
+every ``health_interval`` seconds a bounded health check (``host:version``) asks it. While it is
+unreachable (past a short grace) or silent, this host's phones are marked *unknown*, so no task
+starts on them and their tasks wait as "adb server not answering"; once it answers again they
+get their listed state back. Nothing here imports adbutils: everything goes through
+``devices.adb``.
 """
 
 from __future__ import annotations
@@ -86,6 +90,8 @@ class DeviceWatcher:
         offline_grace: float = 5.0,
         max_backoff: float = 10.0,
         tick: float = 0.5,
+        health_interval: float = 2.0,
+        health_timeout: float = 2.0,
     ) -> None:
         self.adb = adb or Adb(timeout=15)
         self.server = server or self.adb.server
@@ -98,6 +104,10 @@ class DeviceWatcher:
         self.offline_grace = offline_grace
         self.max_backoff = max_backoff
         self.tick = tick
+        self.health_interval = health_interval
+        self.health_timeout = health_timeout
+        self._next_health = 0.0
+        self._silent_since: float | None = None  # when the server stopped answering
         self.sessions = 0  # track-devices connections made (a restart shows as a new session)
         self._stopping = threading.Event()
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
@@ -154,7 +164,7 @@ class DeviceWatcher:
                     lost_at = time.monotonic()
                     self._forget_listing()
                 if not marked and time.monotonic() - lost_at >= self.offline_grace:
-                    self._mark_all_offline()
+                    self._mark_all_unknown("adb server unreachable")
                     marked = True
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
@@ -181,7 +191,42 @@ class DeviceWatcher:
                         self.sessions += 1
                         first = False
                         yield
+                self._check_health()
                 self._queue_refreshes()
+
+    def _check_health(self) -> None:
+        """Every health_interval: is the server still answering? (A frozen one keeps the
+        tracking connection open and silent.) Silent: this host's phones become unknown.
+        Answering: phones marked unknown (here, or by a worker that hit the silence) get their
+        listed state back."""
+        now = time.monotonic()
+        if now < self._next_health:
+            return
+        answers = self.adb.server_answers(self.health_timeout)
+        self._next_health = time.monotonic() + self.health_interval
+        if not answers:
+            if self._silent_since is None:
+                self._silent_since = now
+                log.warning("adb server %s stopped answering", self.server.where)
+                self._mark_all_unknown("adb server not answering")
+            return
+        if self._silent_since is not None:
+            log.info("adb server %s answers again", self.server.where)
+            self._silent_since = None
+        self._restore_unknown()
+
+    def _restore_unknown(self) -> None:
+        unknown = Device.objects.on_host(self.host).filter(state=Device.State.UNKNOWN)
+        serials = list(unknown.values_list("serial", flat=True))
+        if not serials:
+            return
+        with self._lock:
+            listed = {s: self._listed.get(s) for s in serials}
+        now = timezone.now()
+        for serial, adb_state in listed.items():
+            state = db_state(adb_state) if adb_state else Device.State.OFFLINE
+            unknown.filter(serial=serial).update(state=state, last_seen=now)
+            log.info("%s: unknown -> %s (the adb server answers)", serial, state)
 
     def _forget_listing(self) -> None:
         with self._lock:
@@ -245,10 +290,10 @@ class DeviceWatcher:
             log.info("%s (#%s): %s -> offline (%s)", row.serial, row.index, row.state, why)
         rows.update(state=Device.State.OFFLINE, last_seen=now)
 
-    def _mark_all_offline(self) -> None:
-        with contextlib.suppress(DatabaseError), transaction.atomic():
-            rows = Device.objects.on_host(self.host).exclude(state=Device.State.OFFLINE)
-            self._set_offline(rows, timezone.now(), "adb server unreachable")
+    def _mark_all_unknown(self, why: str) -> None:
+        with contextlib.suppress(DatabaseError):
+            if Device.objects.on_host(self.host).adb_server_not_answering():
+                log.warning("this host's phones are unknown: %s", why)
 
     # -- per-phone jobs (worker threads) ------------------------------------------------------
 

@@ -11,7 +11,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from phonesim import services
 from phonesim.fs import FileSystem
@@ -57,6 +57,9 @@ class Faults:
     # JSON-RPC methods of the u2 server that throw: method -> Java exception class, answered as
     # -32001 with that class as message, e.g. {"dumpWindowHierarchy": "java.lang.Error"}.
     u2_rpc_errors: dict[str, str] = field(default_factory=dict)
+    # A resource-id (short or full): the cable is pulled right after a tap on that element
+    # (the tap takes effect; the answer to it may be lost). Once, then it clears itself.
+    unplug_after_tap: str = ""
 
     def delay_for(self, command: str) -> float:
         if self.slow_commands is None or command in self.slow_commands:
@@ -211,8 +214,8 @@ class Phone:
 
     def slow_down(self, seconds: float, commands: Iterable[str] | None = None) -> None:
         """Delay shell commands (all, or only the named ones); 0 switches it off."""
-        self.faults.delay = seconds
-        self.faults.slow_commands = frozenset(commands) if commands is not None else None
+        slow = frozenset(commands) if commands is not None else None
+        self.faults = replace(self.faults, delay=seconds, slow_commands=slow)
 
     def kill_u2_server(self) -> None:
         """The uiautomator2 server process dies (low-memory killer, a crash): its port closes
@@ -267,6 +270,11 @@ class Phone:
                 attrs.get("content-desc", ""),
             )
         )
+        target = self.faults.unplug_after_tap
+        hit = attrs.get("resource-id", "")
+        if target and (hit == target or hit.endswith(f":id/{target}")):
+            self.faults.unplug_after_tap = ""
+            self.unplug()  # on the phone's loop: runs once this command has been handled
 
 
 def _in_loop(loop: asyncio.AbstractEventLoop) -> bool:

@@ -27,8 +27,8 @@ class TaskAdmin(admin.ModelAdmin):
     # The status and what its changes write move only through Task's state methods (which keep
     # racing writers apart), never through a form.
     readonly_fields = ["status", "created_at", "updated_at", "started_at", "ended_at",
-                       "heartbeat_at", "stop_requested_at", "stop_requested_by",
-                       "config"]  # fmt: skip
+                       "heartbeat_at", "stop_requested_at", "stop_requested_by", "run_id",
+                       "phone_held", "worker", "effect", "lost_runs", "config"]  # fmt: skip
     # The config is shown masked, like on every page, and so cannot be a form field: saving
     # would write the mask over the real secrets. A different config is a new task.
     exclude = ["script_config"]
@@ -41,7 +41,16 @@ class TaskAdmin(admin.ModelAdmin):
 
 @admin.register(Material)
 class MaterialAdmin(admin.ModelAdmin):
-    list_display = ["id", "file_link", "kind", "size", "username", "sort", "used_at"]
+    list_display = [
+        "id",
+        "file_link",
+        "kind",
+        "size",
+        "username",
+        "sort",
+        "used_at",
+        "set_aside_reason",
+    ]
     list_filter = ["kind", ("used_at", admin.EmptyFieldListFilter), "tags"]
     search_fields = ["file", "caption", "username", "sha256"]
     filter_horizontal = ["tags"]
@@ -61,6 +70,6 @@ class MaterialAdmin(admin.ModelAdmin):
         url = reverse("material-file", kwargs={"pk": material.pk})
         return format_html('<a href="{}">{}</a>', url, material.file.name)
 
-    @admin.action(description="Mark selected materials as unused")
+    @admin.action(description="Mark selected materials as unused (and no longer set aside)")
     def mark_unused(self, request, queryset):
-        queryset.update(used_at=None, used_by_task=None)
+        queryset.update(used_at=None, used_by_task=None, set_aside_reason="")

@@ -6,8 +6,11 @@ kept as written until the runner asks for its file (:func:`material_file`). The 
 functions validate a ``script_config`` value and return it resolved, or raise ``ValueError``
 with the message the API answers (``40001``) under that config key.
 
-Library: claim unused materials atomically, then mark them used after a successful post or
-release them after a failure. Never posted twice.
+Library: claim unused materials atomically; mark them used just before the tap that publishes
+(the post may go out even if this run never sees it confirmed); release them after a failure
+before that tap, or un-use them when the app says (or a check of the profile shows) that the post
+did not go out. A material whose file is gone is set aside with the reason, never picked again.
+Never posted twice.
 """
 
 from __future__ import annotations
@@ -77,7 +80,8 @@ def check_material_list(entries: list[str], extensions: tuple[str, ...]) -> tupl
 
 def _material_ref_problems(refs: dict[int, str], extensions: tuple[str, ...]) -> list[str]:
     kind = Material.Kind.VIDEO if extensions == VIDEO_EXTENSIONS else Material.Kind.IMAGE
-    found = {m.pk: m for m in Material.objects.filter(pk__in=refs).only("id", "kind", "used_at")}
+    fields = ("id", "kind", "used_at", "set_aside_reason")
+    found = {m.pk: m for m in Material.objects.filter(pk__in=refs).only(*fields)}
     problems = []
     for pk, entry in refs.items():
         material = found.get(pk)
@@ -87,6 +91,8 @@ def _material_ref_problems(refs: dict[int, str], extensions: tuple[str, ...]) ->
             problem = f"is an {material.kind}, expected a {kind}"
         elif material.used_at is not None:
             problem = "was already posted (materials are never reused)"
+        elif material.set_aside_reason:
+            problem = f"was set aside: {material.set_aside_reason}"
         else:
             continue
         problems.append(f"{entry}: {problem}")
@@ -112,11 +118,16 @@ def check_image(raw: str) -> str:
 # --- the library --------------------------------------------------------------------------------
 
 
+# A material is free when no task holds it, or its task failed before the tap that publishes
+# (a material whose post may have gone out is marked used at that tap: see mark_used).
+FREE = Q(used_by_task__isnull=True) | Q(used_by_task__status=Task.Status.FAILED)
+
+
 def available(kind: str, *, tags: list[str] | None = None, username: str = ""):
-    """Unused materials of ``kind``: never posted and not held by a live task."""
-    queryset = Material.objects.filter(kind=kind, used_at__isnull=True).filter(
-        Q(used_by_task__isnull=True) | Q(used_by_task__status=Task.Status.FAILED)
-    )
+    """Materials of ``kind`` that may be posted: never posted (nor possibly posted), not set
+    aside, and not held by a live task."""
+    queryset = Material.objects.filter(kind=kind, used_at__isnull=True, set_aside_reason="")
+    queryset = queryset.filter(FREE)
     if tags:
         queryset = queryset.filter(tags__name__in=tags).distinct()
     if username:
@@ -135,8 +146,8 @@ def claim(task: Task, kind: str, count: int, *, tags=None, username: str = "") -
     claimed: list[Material] = []
     for material in available(kind, tags=tags, username=username)[: count * 4 + 10]:
         won = (
-            Material.objects.filter(pk=material.pk, used_at__isnull=True)
-            .filter(Q(used_by_task__isnull=True) | Q(used_by_task__status=Task.Status.FAILED))
+            Material.objects.filter(pk=material.pk, used_at__isnull=True, set_aside_reason="")
+            .filter(FREE)
             .update(used_by_task=task)
         )
         if won:
@@ -148,12 +159,31 @@ def claim(task: Task, kind: str, count: int, *, tags=None, username: str = "") -
 
 
 def mark_used(task: Task) -> int:
+    """``task``'s materials are (or may be) posted: never offered again. Called just before
+    the tap that publishes, and again once the post is confirmed."""
     return Material.objects.filter(used_by_task=task, used_at__isnull=True).update(
         used_at=timezone.now()
     )
 
 
 def release(task: Task) -> int:
+    """``task`` no longer needs the materials it claimed and did not post: free them."""
     return Material.objects.filter(used_by_task=task, used_at__isnull=True).update(
         used_by_task=None
     )
+
+
+def unuse(task: Task) -> int:
+    """The post of ``task`` did not go out after all (the app said it failed, or the profile
+    does not show it): its materials are free again."""
+    return Material.objects.filter(used_by_task=task).update(used_at=None, used_by_task=None)
+
+
+def set_aside_missing(materials: list[Material]) -> list[Material]:
+    """Set aside those of ``materials`` whose file is gone from the PC (they would fail every
+    post that picks them); returns them."""
+    missing = [m for m in materials if not os.path.isfile(m.file.path)]
+    for material in missing:
+        reason = f"its file {material.file.path} is missing from this PC"
+        Material.objects.filter(pk=material.pk).set_aside(reason)
+    return missing

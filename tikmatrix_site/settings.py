@@ -234,6 +234,12 @@ else:
 DISPATCH_INTERVAL = 0.25
 HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 3, minimum=1)
 HEARTBEAT_STALE_SECONDS = env_int("HEARTBEAT_STALE_SECONDS", 30, minimum=5)
+# A post or comment whose outcome is unknown (confirmation late, phone lost after the final tap)
+# is checked in the app this many seconds later, before anything is done again.
+VERIFY_DELAY_SECONDS = env_int("VERIFY_DELAY_SECONDS", 10, minimum=0)
+# On shutdown (SIGTERM) running scripts stop at their next step and hand their tasks back; a
+# script still busy after this many seconds is cut off (its task handed back all the same).
+WORKER_SHUTDOWN_SECONDS = env_int("WORKER_SHUTDOWN_SECONDS", 8, minimum=1)
 # Failed tasks are retried automatically up to this many times, after a random 5–60 s delay.
 AUTO_RETRY_MAX = env_int("AUTO_RETRY_MAX", 0, minimum=0, maximum=10)
 AUTO_RETRY_DELAY = (5, 60)

@@ -1,13 +1,21 @@
 """The processes one farm host runs, and a tiny supervisor for them (used by ``manage.py serve``).
 
 Children run in their own process groups so that on shutdown we can signal the leader politely
-and, after a grace period, SIGKILL the whole group (a django-q2 cluster was seen ignoring
-SIGTERM for 30 s). A child that dies while we are running is restarted with backoff.
+and, after a grace period, SIGKILL the whole group. A child that dies while we are running is
+restarted with backoff.
+
+One supervisor per farm host and ``VAR_DIR``: it holds an exclusive lock on
+``VAR_DIR/serve-<queue>.lock`` and so do its children (they inherit the locked file), so a
+second ``serve`` is refused with a clear message for as long as any process of the first one
+lives, instead of starting a second web server, cluster and dispatcher on the same phones.
+Children die with the supervisor: each one gets SIGTERM if it dies without stopping them
+(``core.supervision``; it is told the supervisor's pid in ``FARM_SUPERVISOR_PID``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import signal
@@ -15,8 +23,11 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.conf import settings
+
+from core.supervision import SUPERVISOR_ENV
 
 log = logging.getLogger("serve")
 
@@ -41,11 +52,12 @@ def web_command() -> list[str]:
         "--graceful-timeout", "10", "--timeout", "60",
         "--max-requests", "5000", "--max-requests-jitter", "500",
         "--access-logfile", "-", "--error-logfile", "-",
+        "--config", "python:web.gunicorn_hooks",  # the master dies with serve
     ]  # fmt: skip
 
 
 def worker_command() -> list[str]:
-    return [sys.executable, MANAGE, "qcluster"]
+    return [sys.executable, MANAGE, "workers"]
 
 
 def watcher_command() -> list[str]:
@@ -64,6 +76,35 @@ PROCESSES = {
 }
 
 
+class AlreadyRunning(Exception):
+    """Another ``serve`` (or a process it started) runs for this farm host and VAR_DIR."""
+
+
+def lock_path() -> Path:
+    return Path(settings.VAR_DIR) / f"serve-{settings.FARM_QUEUE}.lock"
+
+
+def take_host_lock() -> int:
+    """Lock this farm host's VAR_DIR for this process (and the children it passes the file
+    descriptor to); returns the descriptor. AlreadyRunning when another copy holds it."""
+    path = lock_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise AlreadyRunning(
+            f"this farm host ({settings.FARM_HOST}) is already running from {settings.VAR_DIR}: "
+            f"`manage.py serve` (pid {holder}) or a process it started still runs. Stop it "
+            f"first (Ctrl-C or `kill {holder}`); two copies would run the same phones twice."
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
+
+
 @dataclass
 class Child:
     name: str
@@ -72,10 +113,16 @@ class Child:
     restarts: int = 0
     next_start: float = 0.0
     started_at: float = field(default=0.0)
+    # Inherited by the child: the host lock (held until the last process of this serve exits).
+    pass_fds: tuple[int, ...] = ()
 
     def start(self) -> None:
         log.info("starting %s", self.name)
-        self.proc = subprocess.Popen(self.argv, start_new_session=True, cwd=settings.BASE_DIR)
+        env = {**os.environ, SUPERVISOR_ENV: str(os.getpid())}
+        self.proc = subprocess.Popen(
+            self.argv, start_new_session=True, cwd=settings.BASE_DIR, env=env,
+            pass_fds=self.pass_fds,
+        )  # fmt: skip
         self.started_at = time.monotonic()
 
     def alive(self) -> bool:
@@ -94,15 +141,24 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, names: list[str], grace: float = 15.0):
-        self.children = [Child(name, PROCESSES[name]()) for name in names]
+    """``run()`` takes the host lock (AlreadyRunning if another copy holds it), starts the
+    children and keeps them running until SIGTERM/SIGINT, then stops them within ``grace``."""
+
+    def __init__(self, names: list[str], grace: float = 15.0, lock: int | None = None):
+        self.names = names
+        self.children: list[Child] = []
         self.grace = grace
+        self.lock = lock  # the host lock, when the caller took it already (demo)
         self.stopping = False
 
     def request_stop(self, signum, frame) -> None:
         self.stopping = True
 
     def run(self) -> int:
+        if self.lock is None:
+            self.lock = take_host_lock()
+        lock = (self.lock,)
+        self.children = [Child(name, PROCESSES[name](), pass_fds=lock) for name in self.names]
         signal.signal(signal.SIGTERM, self.request_stop)
         signal.signal(signal.SIGINT, self.request_stop)
         for child in self.children:

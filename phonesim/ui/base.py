@@ -23,7 +23,7 @@ from .nodes import (
     prune,
 )
 from .render import BLACK, BLUE, DARK, LIGHT, SCRIM, WHITE
-from .state import AppData, Follow, Media, Post, Reaction, Watch
+from .state import AppData, Comment, Follow, Media, Post, Reaction, Watch
 
 if TYPE_CHECKING:
     from .phone import PhoneUI
@@ -218,6 +218,7 @@ class Upload:
     placement: str
     account: str
     steps: int
+    started: float = 0.0  # PhoneUI.clock when Post was tapped
     ticks: int = 0
 
     @property
@@ -465,7 +466,8 @@ class App:
     def start_upload(self, media: list[Media], caption: str, placement: str) -> None:
         kind = "video" if any(m.kind == "video" for m in media) else "images"
         steps = max(1, self.phone.faults.upload_steps)
-        self.upload = Upload(media, caption, kind, placement, self.account, steps)
+        started = self.phone.clock()
+        self.upload = Upload(media, caption, kind, placement, self.account, steps, started)
         self.reset(self.home())
         self.push(self.posting_screen())
 
@@ -475,6 +477,8 @@ class App:
             return
         upload.ticks += 1
         if upload.ticks < upload.steps:
+            return
+        if self.phone.clock() - upload.started < self.phone.faults.upload_seconds:
             return
         self.upload = None
         failed = self.phone.faults.upload_fails
@@ -503,17 +507,26 @@ class App:
         else:
             outcomes.posts.append(post)
             mine.insert(0, post_id)
-            self.data.captions[post_id] = upload.caption
         return post
-
-    def own_item(self, post_id: str) -> content.Item:
-        """One of this account's posts as its profile opens it: with the caption it was posted
-        with (the rest is generated, like every item)."""
-        item = content.item(self.platform, post_id, self.account)
-        return replace(item, caption=self.data.captions.get(post_id, item.caption))
 
     def new_post_id(self, n: int) -> str:
         raise NotImplementedError
+
+    def own_item(self, post_id: str) -> content.Item:
+        """One of the account's own posts as its page shows it: with the caption it was posted
+        with (a profile's grid opens these; the rest is generated, like every item). What the
+        platform holds is what the phone recorded (``outcomes``), so it survives a force-stop."""
+        item = content.item(self.platform, post_id, self.account)
+        for post in self.phone.outcomes.posts:
+            if post.post_id == post_id and post.platform == self.platform:
+                return replace(item, caption=post.caption)
+        return item
+
+    def comments_on(self, item: content.Item) -> list[Comment]:
+        """Comments made from this phone on ``item``, newest first (a sheet lists them on top,
+        however often it is opened)."""
+        made = self.phone.outcomes.comments
+        return [c for c in reversed(made) if c.post_id == item.id and c.platform == self.platform]
 
     # -- watch time -------------------------------------------------------------------------
     def playing(self) -> content.Item | None:

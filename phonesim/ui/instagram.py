@@ -455,7 +455,6 @@ class Comments(Screen):
         app.phone.outcomes.comments.append(
             Comment(app.platform, app.account, self.url, self.item.id, text)
         )
-        app.data.comments.setdefault(self.item.id, []).insert(0, f"{app.account} {text}")
         self.fields["layout_comment_thread_edittext"] = ""
         self.focus = None
 
@@ -468,7 +467,8 @@ class Comments(Screen):
         kids = [
             c.tv((s(200), top, c.w - s(200), top + s(120)), c.t("ig_comments"), "title_text_view")
         ]
-        lines = app.data.comments.get(self.item.id, []) + [
+        mine = [f"{made.account} {made.text}" for made in app.comments_on(self.item)]
+        lines = mine + [
             f"{content.username('igc', self.item.id, i)} {c.t('nice')}" for i in range(4)
         ]
         y, low = top + s(140), c.bottom - s(160)

@@ -89,6 +89,7 @@ class Faults:
     already_following: set[str] = field(default_factory=set)  # every account follows these
     missing_users: set[str] = field(default_factory=set)  # profiles that "don't exist"
     upload_steps: int = 3  # dumps/screencaps/inputs an upload takes after tapping Post
+    upload_seconds: float = 0.0  # and at least this long (PhoneUI.clock): a slow network
     upload_fails: bool = False  # uploads end in "Couldn't post" instead of done
     # Text fields with an InputFilter.LengthFilter: short resource-id -> most UTF-16 units it
     # keeps (e.g. {"comment_edit": 150}); longer input is cut, as Android cuts it.
@@ -119,10 +120,6 @@ class AppData:
     liked: dict[str, set[str]] = field(default_factory=dict)  # account -> post ids
     collected: dict[str, set[str]] = field(default_factory=dict)
     posts: dict[str, list[str]] = field(default_factory=dict)  # account -> own post ids
-    captions: dict[str, str] = field(default_factory=dict)  # own post id -> its caption
-    # item id -> the comments sent on it from this phone ("user: text"), newest first: they
-    # are still there when the post is opened again.
-    comments: dict[str, list[str]] = field(default_factory=dict)
     prompted: set[str] = field(default_factory=set)  # permission pop-ups already answered
 
     def mine(self, table: dict[str, set[str]]) -> set[str]:

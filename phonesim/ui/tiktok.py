@@ -399,7 +399,6 @@ class Comments(Screen):
         app.phone.outcomes.comments.append(
             Comment(app.platform, app.account, self.url, self.item.id, text)
         )
-        app.data.comments.setdefault(self.item.id, []).insert(0, f"{app.account}: {text}")
         self.fields["comment_edit"] = ""
         self.focus = None
 
@@ -409,8 +408,7 @@ class Comments(Screen):
     def build(self, c: Ctx) -> Node:
         app, s = c.app, c.x
         top = c.top + (c.bottom - c.top) * 2 // 5
-        mine = app.data.comments.get(self.item.id, [])
-        n = self.item.comments + len(mine)
+        n = self.item.comments + len(app.comments_on(self.item))
         kids = [
             c.tv(
                 (s(200), top, c.w - s(200), top + s(120)),
@@ -424,7 +422,8 @@ class Comments(Screen):
                 app.pop,
             ),
         ]
-        lines = app.data.comments.get(self.item.id, []) + [
+        mine = [f"{made.account}: {made.text}" for made in app.comments_on(self.item)]
+        lines = mine + [
             f"{content.username('c', self.item.id, i)}: {c.t('nice')}" for i in range(4)
         ]
         y, low = top + s(140), c.bottom - s(160)

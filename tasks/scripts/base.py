@@ -161,16 +161,18 @@ class ScriptContext:
         """Wait up to ``timeout`` s for the element called ``name`` (see the selector file)."""
         self.last_selector = name
         rules = self.rules(name)
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
         while True:
             self.check_cancel()
             node = find_in(self.screen(), rules)
-            if node is not None or time.monotonic() >= deadline:
+            if node is not None or time.monotonic() - started >= timeout:
                 break
             self.pause(0.4, 0.7)
         if node is None and required:
+            # The time it really took (a slow phone makes each look take seconds).
+            waited = time.monotonic() - started
             raise ScriptFailure(
-                f"the {self.app_name} screen never showed '{name}' within {timeout:.0f}s "
+                f"the {self.app_name} screen never showed '{name}' (looked for {waited:.0f}s) "
                 "(the app may have changed, or a screen is in the way)"
             )
         return node
@@ -178,17 +180,18 @@ class ScriptContext:
     def find_any(self, names: list[str], *, timeout: float = 10.0) -> str:
         """Wait until one of several elements shows (e.g. "posted" or "failed"); its name."""
         self.last_selector = " or ".join(names)
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
         while True:
             self.check_cancel()
             root = self.screen()
             for name in names:
                 if find_in(root, self.rules(name)) is not None:
                     return name
-            if time.monotonic() >= deadline:
+            waited = time.monotonic() - started
+            if waited >= timeout:
                 raise ScriptFailure(
                     f"the {self.app_name} app showed none of {', '.join(names)} "
-                    f"within {timeout:.0f}s"
+                    f"(looked for {waited:.0f}s)"
                 )
             self.pause(0.5, 0.9)
 
@@ -257,19 +260,21 @@ class ScriptContext:
         self.phone.start_automation()
         Device.objects.filter(serial=self.task.serial).note_automation()
 
-    def open_app(self) -> None:
-        """Check the app is installed, record its version, (re)start it, check its language."""
+    def open_app(self, *, cold: bool = True) -> None:
+        """Check the app is installed, record its version, (re)start it, check its language.
+        ``cold=False`` brings it to the front as it is (an upload in progress goes on)."""
         self.start_automation()
         versions = self.phone.packages()
         if self.package not in versions:
             raise ScriptFailure(f"{self.app_name} ({self.package}) is not installed on this phone")
-        self.task.app_version = versions[self.package] or ""
-        type(self.task).objects.filter(pk=self.task.pk).update(app_version=self.task.app_version)
+        self.task.record(app_version=versions[self.package] or "")
         # A cold start gives every task the same first screen, whatever the last task left open.
-        self.phone.app_stop(self.package)
+        if cold:
+            self.phone.app_stop(self.package)
         self.phone.app_start(self.package)
         self.pause(0.8, 1.2)
-        self.check_language()
+        if cold:  # a warm app may show a screen without the usual words (an upload's)
+            self.check_language()
 
     def check_language(self) -> None:
         markers = self.selectors.get("english_markers", [])
@@ -290,6 +295,17 @@ class ScriptContext:
             f"the {self.app_name} app is not in English (the screen shows: {sample}); "
             "switch the app's language to English and retry"
         )
+
+    # --- doing things once ----------------------------------------------------------------
+
+    def commit(self, kind: str, **details) -> None:
+        """Call just before the tap that does what must happen once (publish, send): the
+        action is written down on the task first, so that if this run never sees it confirmed
+        (the phone lost, the worker killed) the next run checks the app instead of doing it
+        again. Cancelled (no tap) if a person stopped the task meanwhile."""
+        self.check_cancel()
+        if not self.task.commit_effect({"kind": kind, **details}):
+            raise Cancelled()
 
     # --- endings -------------------------------------------------------------------------
 
@@ -321,8 +337,7 @@ class ScriptContext:
         self.task.failure_screenshot.save(
             f"task-{self.task.pk}-{stamp}.png", ContentFile(png), save=False
         )
-        self.task.failure_hierarchy = xml
-        type(self.task).objects.filter(pk=self.task.pk).update(
+        self.task.record(
             failure_screenshot=self.task.failure_screenshot.name, failure_hierarchy=xml
         )
         if self.last_selector:

@@ -17,7 +17,13 @@ from devices.models import Platform
 from tasks import materials
 from tasks.scripts.base import ScriptContext, ScriptFailure
 from tasks.scripts.fields import APP_FIELDS, COMMENT_ORDER, INSERT_EMOJI, split_list, unique
-from tasks.scripts.flows import ACCOUNT_SELECTORS, COMMENT_SELECTORS, ensure_account, post_comment
+from tasks.scripts.flows import (
+    ACCOUNT_SELECTORS,
+    COMMENT_SELECTORS,
+    commented,
+    ensure_account,
+    post_comment,
+)
 from tasks.scripts.registry import Errors, Field, Script
 
 EMOJI = ("🔥", "😍", "👏", "😂", "💯", "✨", "🙌", "❤️", "😮", "🥰")
@@ -56,12 +62,31 @@ def run(ctx: ScriptContext) -> str:
     ctx.open_app()
     ensure_account(ctx)
     ctx.step("opening the post", 40, url)
+    open_post(ctx, url)
+    ctx.step("commenting", 70, text)
+    post_comment(ctx, text, once={"url": url})
+    return f"commented “{text}” on {url}"
+
+
+def open_post(ctx: ScriptContext, url: str) -> None:
     ctx.phone.open_url(url, ctx.package)
     ctx.pause(0.8, 1.2)
     ctx.find("comment_open")
-    ctx.step("commenting", 70, text)
-    post_comment(ctx, text)
-    return f"commented “{text}” on {url}"
+
+
+def verify(ctx: ScriptContext) -> str | None:
+    """Did the comment the last run sent go out? Open the post's comments in the app and look
+    for it. Returns the remark if it is there, None if not."""
+    effect = ctx.task.effect
+    url, text = effect["url"], effect["text"]
+    use_platform_of(ctx, url)
+    ctx.step("checking the last comment", 10, f"looking for “{text}” under {url}")
+    ctx.open_app()
+    ensure_account(ctx)
+    open_post(ctx, url)
+    ctx.tap("comment_open")
+    ctx.find("comment_row", timeout=5, required=False)
+    return f"commented “{text}” on {url}" if commented(ctx, text) else None
 
 
 # --- choosing the text (pure, unit-tested) ---------------------------------------------------
@@ -156,5 +181,6 @@ SCRIPT = Script(
     check=check,
     fan_out=one_task_per_url,
     daily_limit="comment",
+    verify=verify,
     selectors=(*ACCOUNT_SELECTORS, *COMMENT_SELECTORS),
 )

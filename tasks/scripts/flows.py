@@ -89,20 +89,33 @@ def _search_profile(ctx: ScriptContext, username: str) -> None:
     raise ScriptFailure(f"searching {ctx.app_name} for @{username} found no such account")
 
 
-def _wait_for_profile(ctx: ScriptContext, username: str) -> None:
-    for _ in range(20):
+def _wait_for_profile(ctx: ScriptContext, username: str, timeout: float = 12.0) -> None:
+    started = time.monotonic()
+    while True:
         if ctx.exists("profile_missing"):
             raise ScriptFailure(f"@{username} does not exist on {ctx.app_name}")
         if ctx.exists("profile_follow_button"):
             return
+        waited = time.monotonic() - started
+        if waited >= timeout:
+            raise ScriptFailure(
+                f"@{username}'s {ctx.app_name} profile never showed 'profile_follow_button' "
+                f"(looked for {waited:.0f}s; the app may have changed, or a screen is in the way)"
+            )
         ctx.pause(0.4, 0.6)
-    ctx.find("profile_follow_button", timeout=1)  # raises with the standard message
 
 
 def follow_state(ctx: ScriptContext) -> tuple[object, bool]:
     """(the profile's follow button, whether we already follow this user)."""
     button = ctx.find("profile_follow_button")
     return button, node_text(button) in ctx.selectors["texts"]["following"]
+
+
+def commented(ctx: ScriptContext, text: str) -> bool:
+    """The open comment sheet lists ``text`` (the apps put the author's name before it; a
+    dump shows an emoji as "..", so the text is compared as it reads there)."""
+    shown = ctx.as_shown(text)
+    return any(shown in node_text(row) for row in find_all(ctx, "comment_row"))
 
 
 def find_all(ctx: ScriptContext, name: str, root=None) -> list:
@@ -112,9 +125,12 @@ def find_all(ctx: ScriptContext, name: str, root=None) -> list:
     return [node for node in iter_nodes(root) if find_in(node, rules) is node]
 
 
-def post_comment(ctx: ScriptContext, text: str, *, timeout: float = 8.0) -> None:
+def post_comment(
+    ctx: ScriptContext, text: str, *, timeout: float = 8.0, once: dict | None = None
+) -> None:
     """On an open post or video: open its comment sheet, type ``text``, send it, and wait until
-    the sheet lists it. The sheet is left open (BACK closes it). COMMENT_SELECTORS."""
+    the sheet lists it. The sheet is left open (BACK closes it). COMMENT_SELECTORS. ``once``:
+    the comment is the task's action, written down (``ctx.commit``) before the tap on send."""
     ctx.tap("comment_open")
     field = ctx.find("comment_field")
     if not field.focused:
@@ -122,10 +138,13 @@ def post_comment(ctx: ScriptContext, text: str, *, timeout: float = 8.0) -> None
         ctx.pause()
     ctx.type_text(text, "the comment field")
     ctx.pause(0.3, 0.6)
-    ctx.tap("comment_send")
+    send = ctx.find("comment_send")
+    if once is not None:
+        ctx.commit("comment", text=text, **once)
+    ctx.phone.tap(*send.centre)
+    ctx.pause()
     deadline = time.monotonic() + timeout
-    shown = ctx.as_shown(text)  # emoji read ".." in a dump
-    while not any(shown in node_text(row) for row in find_all(ctx, "comment_row")):
+    while not commented(ctx, text):
         if time.monotonic() >= deadline:
             raise ScriptFailure(
                 f"sent the comment but {ctx.app_name} does not show it "

@@ -3,8 +3,11 @@
 Steps: pick the media (library, folder or explicit list), push it to the phone's DCIM folder and
 index it in MediaStore, open the app as the right account, go through the app's upload flow (or
 share the file to the app), type the caption, post, wait for the confirmation, then delete the
-pushed files. Library materials are claimed atomically and marked used only after a successful
-post.
+pushed files. Library materials are claimed atomically and marked used just before the final tap
+(the post may go out even if this run never sees it confirmed), and freed again only when the
+app says the upload failed. A run that does not see the confirmation leaves the post
+*uncertain*: the next run opens the account's profile and looks for it (:func:`verify`) before
+posting again.
 
 ``post_way=share`` sends ONE file the way Android's share sheet does (ACTION_SEND with its
 MediaStore content Uri, to the app's share activity). Android's `am` cannot put a list of Uris
@@ -26,12 +29,15 @@ from tasks.materials import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, material_file
 from tasks.scripts.base import ScriptContext, ScriptFailure, find_in, iter_nodes
 from tasks.scripts.captions import caption_for
 from tasks.scripts.fields import APP_FIELDS, PERCENT
-from tasks.scripts.flows import ACCOUNT_SELECTORS, ensure_account
+from tasks.scripts.flows import ACCOUNT_SELECTORS, ensure_account, find_all
 from tasks.scripts.registry import Errors, Field, Script
 
 APP_FOLDERS = {"tiktok": "TikTok", "instagram": "Instagram"}
 # Shared storage as MediaStore records paths (/sdcard is a link to it).
 SHARED_STORAGE = "/storage/emulated/0"
+# How many of the profile's newest posts a check of an uncertain post looks at (the account may
+# have posted since, from other tasks).
+RECENT_POSTS = 5
 
 FIELDS = (
     *APP_FIELDS,
@@ -91,10 +97,14 @@ def run(ctx: ScriptContext) -> str:
             ctx.task.log("posting", "several files: picked in the app's gallery (a share "
                          "from adb carries one file)")  # fmt: skip
         open_upload(ctx, len(uris), images)
-    write_caption_and_post(ctx, caption)
+    write_caption_and_post(ctx, caption, images)
     wait_for_confirmation(ctx, int(config.get("upload_wait_time", 30)))
     materials.mark_used(ctx.task)
-    what = f"{len(uris)} image{'s' if len(uris) > 1 else ''}" if images else "1 video"
+    return posted(ctx, caption, images, len(uris))
+
+
+def posted(ctx: ScriptContext, caption: str, images: bool, count: int = 1) -> str:
+    what = f"{count} image{'s' if count > 1 else ''}" if images else "1 video"
     where = f" to {placement(ctx, images)}" if ctx.platform == "instagram" else ""
     return f"posted {what}{where}" + (f" with caption “{caption[:60]}”" if caption else "")
 
@@ -108,23 +118,52 @@ def choose_media(ctx: ScriptContext, images: bool, count: int) -> list[str]:
     if config.get("material_list"):
         candidates = [material_file(e) for e in config["material_list"]]
         candidates = [f for f in candidates if f.lower().endswith(extensions)]
-        return _rotate(ctx, candidates, count, "material_list")
+        return _on_this_pc(_rotate(ctx, candidates, count, "material_list"))
     if config.get("material_source") == "localFolder":
         folder = config.get("material_path", "")
+        if not os.path.isdir(folder):
+            raise ScriptFailure(f"the folder {folder} is missing from this PC")
         candidates = sorted(
             str(Path(folder) / name)
             for name in os.listdir(folder)
             if name.lower().endswith(extensions)
         )
-        return _rotate(ctx, candidates, count, f"the folder {folder}")
+        return _on_this_pc(_rotate(ctx, candidates, count, f"the folder {folder}"))
     tags = [t.strip() for t in config.get("materials_tags", "").split(",") if t.strip()]
-    claimed = materials.claim(ctx.task, kind, count, tags=tags, username=ctx.task.username)
-    if not claimed:
-        tagged = f" tagged {', '.join(tags)}" if tags else ""
-        raise ScriptFailure(f"not enough unused {kind}s{tagged} in the library (need {count})")
     ctx.on_cleanup(lambda: materials.release(ctx.task))
+    claimed = _claim_library(ctx, kind, count, tags)
     ctx.claimed_captions = [m.caption for m in claimed if m.caption]
-    return [material_file(f"material:{m.pk}") for m in claimed]
+    return [m.file.path for m in claimed]
+
+
+def _claim_library(ctx: ScriptContext, kind: str, count: int, tags: list[str]) -> list:
+    """Claim ``count`` library materials whose files are there; materials whose file is gone
+    are set aside (with the reason) on the way, never to be picked again."""
+    # What an earlier run of this task claimed and never posted (its worker was killed before
+    # it could let go) goes back first: this run may pick it again.
+    materials.release(ctx.task)
+    while True:
+        claimed = materials.claim(ctx.task, kind, count, tags=tags, username=ctx.task.username)
+        if not claimed:
+            tagged = f" tagged {', '.join(tags)}" if tags else ""
+            raise ScriptFailure(f"not enough unused {kind}s{tagged} in the library (need {count})")
+        missing = materials.set_aside_missing(claimed)
+        if not missing:
+            return claimed
+        materials.release(ctx.task)
+        for material in missing:
+            ctx.task.log(ctx.task.step, f"set aside material {material.pk}: its file is missing")
+
+
+def _on_this_pc(files: list[str]) -> list[str]:
+    """``files``, if they are all still on this PC (they were when the task was created)."""
+    for path in files:
+        if not os.path.isfile(path):
+            raise ScriptFailure(
+                f"the file {path} is missing from this PC (deleted or moved since the task "
+                "was created)"
+            )
+    return files
 
 
 def _rotate(ctx: ScriptContext, candidates: list[str], count: int, source: str) -> list[str]:
@@ -203,10 +242,12 @@ def pick_in_order(ctx: ScriptContext, count: int, *, skip: int) -> None:
         ctx.pause(0.3, 0.6)
 
 
-def write_caption_and_post(ctx: ScriptContext, caption: str) -> None:
+def write_caption_and_post(ctx: ScriptContext, caption: str, images: bool) -> None:
     if ctx.platform == "instagram" and placement(ctx, False) == "story":
         ctx.step("sharing the story", 80)
-        ctx.tap("story_share")
+        button = ctx.find("story_share")
+        commit_post(ctx, "", images)
+        ctx.phone.tap(*button.centre)
         return
     ctx.tap("editor_next")
     if caption:
@@ -214,16 +255,93 @@ def write_caption_and_post(ctx: ScriptContext, caption: str) -> None:
         ctx.tap("caption_field")
         ctx.type_text(caption, "the caption field")
     ctx.step("posting", 80)
-    ctx.tap("publish_button")
+    button = ctx.find("publish_button")
+    commit_post(ctx, caption, images)
+    ctx.phone.tap(*button.centre)
+    ctx.pause()
+
+
+def commit_post(ctx: ScriptContext, caption: str, images: bool) -> None:
+    """From the next tap on, the post may go out whatever happens to this run: write it down
+    (with what identifies it on the profile: the caption) and take its materials off the
+    library for good. A post without caption cannot be told apart on the profile."""
+    ctx.commit(
+        "post",
+        platform=ctx.platform,
+        placement=placement(ctx, images),
+        images=images,
+        caption=caption,
+        checkable=bool(caption.strip()),
+    )
+    materials.mark_used(ctx.task)
 
 
 def wait_for_confirmation(ctx: ScriptContext, seconds: int) -> None:
     ctx.step("waiting for the upload", 90, f"up to {seconds}s")
-    done = ctx.find_any(["post_done", "post_failed"], timeout=seconds)
+    try:
+        done = ctx.find_any(["post_done", "post_failed"], timeout=seconds)
+    except ScriptFailure:
+        raise ScriptFailure(
+            f"{ctx.app_name} did not confirm the post within the upload wait ({seconds}s)"
+        ) from None
     if done == "post_failed":
+        # The app says so: nothing went out, the materials may be posted again.
+        materials.unuse(ctx.task)
+        ctx.task.settle_effect()
         raise ScriptFailure(f"{ctx.app_name} said the upload failed")
     if ctx.exists("post_finish"):
         ctx.tap("post_finish")
+
+
+# --- checking an uncertain post ---------------------------------------------------------------
+
+
+def verify(ctx: ScriptContext) -> str | None:
+    """Did the post the last run sent go out? Look at the account's profile in the app, as a
+    person would: its newest posts and their captions. An upload still in progress is waited for.
+    Returns the remark if it is there (its materials stay used), None if not (they are freed)."""
+    effect = ctx.task.effect
+    caption = effect.get("caption", "")
+    ctx.step("checking the last post", 10, f"looking for “{caption[:60]}” on the profile")
+    ctx.open_app(cold=False)  # a cold start would kill an upload still in progress
+    if ctx.exists("post_uploading"):
+        seconds = int(ctx.config.get("upload_wait_time", 30))
+        ctx.find_any(["post_done", "post_failed"], timeout=seconds)
+    if ctx.exists("post_finish"):
+        ctx.tap("post_finish")
+    if not ctx.exists("nav_profile", timeout=2):
+        ctx.open_app()  # left on some other screen: nothing is uploading, start afresh
+    if ctx.task.account_id:
+        ensure_account(ctx)
+    else:
+        ctx.tap("nav_profile")
+    if any(_same_text(shown, ctx.as_shown(caption)) for shown in _recent_captions(ctx)):
+        materials.mark_used(ctx.task)
+        return posted(ctx, caption, effect.get("images", False))
+    materials.unuse(ctx.task)
+    return None
+
+
+def _recent_captions(ctx: ScriptContext, count: int = RECENT_POSTS):
+    """The captions of the newest ``count`` posts on the open profile, newest first: each
+    opened from the grid, read, and closed (BACK)."""
+    for index in range(count):
+        tiles = find_all(ctx, "own_post") if ctx.exists("own_post", timeout=3) else []
+        if index >= len(tiles):
+            return
+        ctx.phone.tap(*tiles[index].centre)
+        ctx.pause(0.6, 1.0)
+        shown = ctx.find("post_caption", timeout=5)
+        yield shown.text or shown.content_desc or ""
+        ctx.phone.press_key("BACK")
+        ctx.pause(0.5, 0.8)
+
+
+def _same_text(shown: str, caption: str) -> bool:
+    """The app shows the caption on one line and may put the author first (Instagram).
+    ``caption`` as a dump reads it (``ctx.as_shown``: an emoji is "..")."""
+    wanted = " ".join(caption.split())
+    return bool(wanted) and wanted in " ".join(shown.split())
 
 
 # --- the script -------------------------------------------------------------------------------
@@ -264,8 +382,10 @@ SCRIPT = Script(
     time_limit=time_limit,
     check=check,
     daily_limit="post",
+    verify=verify,
     selectors=(*ACCOUNT_SELECTORS, "nav_create", "gallery_item", "gallery_next", "editor_next",
-               "caption_field", "publish_button", "post_done", "post_failed", "post_finish"),
+               "caption_field", "publish_button", "post_done", "post_failed", "post_finish",
+               "post_uploading", "own_post", "post_caption"),
     platform_selectors={
         "tiktok": ("upload_button", "gallery_photos_tab", "gallery_videos_tab"),
         "instagram": ("share_to_post", "share_to_reel", "share_to_story", "placement_post",

@@ -134,6 +134,11 @@ class Script:
     # One create request makes one task per (target × config returned here).
     fan_out: Callable[[dict], list[dict]] = one_task
     api: bool = True
+    # A script whose action must happen once (publish, send) writes it down just before the
+    # tap (``ctx.commit``); when a run ends without seeing it confirmed, the next run calls
+    # ``verify(ctx)``, which looks in the app and returns the remark if it went through, None
+    # if it did not.
+    verify: Callable[[ScriptContext], str | None] | None = None
 
     @property
     def runner(self) -> str:

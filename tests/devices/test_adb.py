@@ -12,12 +12,12 @@ from PIL import Image
 from devices import adb as device_layer
 from devices.adb import (
     KEYBOARD_PACKAGE,
+    AdbServerDown,
     AutomationUnavailable,
     DeviceError,
     DeviceNotFound,
     DeviceOffline,
     DeviceUnauthorized,
-    ServerUnreachable,
     as_dumped,
     parse_hierarchy,
 )
@@ -247,7 +247,7 @@ def test_connect_to_a_closed_port_fails_clearly(adb):
 
 def test_recovers_from_an_adb_server_restart(adb, adb_server, farm, shared_phone):
     adb_server.kill()
-    with pytest.raises(ServerUnreachable, match="the adb server at .* is not answering"):
+    with pytest.raises(AdbServerDown, match="the adb server at .* is not answering"):
         adb.devices()
     adb_server.start()
     for phone in farm.phones:  # a new server knows nothing: connect every phone again

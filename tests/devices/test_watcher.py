@@ -159,7 +159,7 @@ def test_waits_for_a_missing_server_without_starting_it(
     watcher = run_watcher(offline_grace=0.2, max_backoff=0.5)
     eventually(state_is(phone.serial, "online"))
     adb_server.kill()
-    eventually(state_is(phone.serial, "offline"), what="offline while the server is gone")
+    eventually(state_is(phone.serial, "unknown"), what="unknown while the server is gone")
     time.sleep(0.5)
     assert not adb_server.is_running()
     adb_server.start()

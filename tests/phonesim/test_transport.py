@@ -4,12 +4,13 @@ where it matters (the adb CLI and the device layer both talk to it)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 
 import pytest
 
-from devices.adb import AdbServer, DeviceTimeout
+from devices.adb import AdbServer, DeviceError, DeviceTimeout
 from phonesim import Farm, FileSystem, Phone
 from phonesim.farm import ports_from
 from phonesim.shell import Session
@@ -163,6 +164,22 @@ def test_unplug_shows_offline_and_replug_comes_back(adb, make_phone):
     phone.replug()
     wait_state(adb, phone.serial, "device")  # the adb server retries within ~250 ms
     assert adb.device(phone.serial).shell("echo ok") == "ok"
+
+
+def test_a_phone_can_be_unplugged_right_after_a_tap_that_still_takes_effect(adb, make_phone):
+    phone = make_phone()
+    phone.faults.unplug_after_tap = "tab_profile"
+    device = adb.device(phone.serial)
+    device.app_start("com.zhiliaoapp.musically")
+    node = device.dump_ui().find(resource_id="com.zhiliaoapp.musically:id/tab_profile")
+    with contextlib.suppress(DeviceError):  # the answer may be lost with the cable
+        device.tap(*node.centre)
+    wait_state(adb, phone.serial, "offline")
+    assert phone.taps[-1].resource_id.endswith("tab_profile")
+    assert phone.faults.unplug_after_tap == ""  # once
+    phone.replug()
+    wait_state(adb, phone.serial, "device")
+    assert "account_switch" in device.ui_xml()  # the tap went through: the profile is open
 
 
 def test_unauthorized_phone_is_listed_as_such(adb, make_phone):

@@ -32,7 +32,8 @@ def wait_until(predicate: Callable[[], object], timeout: float = 30, every: floa
 
 
 class FarmHost:
-    """Starts ``qcluster`` and ``dispatch`` like ``serve`` does, pointed at the test database."""
+    """Starts ``workers`` (the django-q2 cluster) and ``dispatch`` like ``serve`` does, pointed
+    at the test database."""
 
     def __init__(self, adb_server, var_dir: Path, *, workers: int = 3, **env: str):
         db = connection.settings_dict
@@ -67,7 +68,7 @@ class FarmHost:
 
     def start(self, *names: str) -> FarmHost:
         for name in names or ("workers", "dispatcher"):
-            command = {"workers": "qcluster", "dispatcher": "dispatch"}[name]
+            command = {"workers": "workers", "dispatcher": "dispatch"}[name]
             log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (closed by the child)
             self.processes[name] = subprocess.Popen(
                 [sys.executable, str(ROOT / "manage.py"), command],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from itertools import count
 
 from django.conf import settings
@@ -42,3 +43,11 @@ def make_task(device: Device | None, *, account: Account | None = None, **fields
         username=account.username if account else "",
         **fields,
     )
+
+
+def make_running(device: Device | None, **fields) -> Task:
+    """A task whose run a worker has begun: holding its phone, beating now."""
+    now = timezone.now()
+    run = {"run_id": uuid.uuid4(), "phone_held": True, "worker": "h1:4242"}
+    fields = {"started_at": now, "heartbeat_at": now, "host": settings.FARM_HOST, **run, **fields}
+    return make_task(device, status=Task.Status.RUNNING, **fields)

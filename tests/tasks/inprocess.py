@@ -2,8 +2,8 @@
 
 Each round is the dispatcher's own ``scheduling.tick()`` (claims, wait reasons, reaping); what it
 enqueues for the worker cluster is handed to a thread that calls the worker's entry point,
-``tasks.worker.run_task(task_id)``, as a cluster process would. Scripts reach simulated phones
-through the test adb server. No subprocesses, so a script test costs what its script costs.
+``tasks.worker.run_task(task_id, run_id)``, as a cluster process would. Scripts reach simulated
+phones through the test adb server. No subprocesses, so a script test costs what its script costs.
 
 Tests using it need ``django_db(transaction=True)``: worker threads and the heartbeat have their
 own database connections, as worker processes do.
@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from tasks import scheduling, worker
 from tasks.models import Task
@@ -36,16 +36,18 @@ class InProcessHost:
 
     # --- the worker cluster ------------------------------------------------------------------
 
-    def async_task(self, func: str, task_id: int, **options) -> None:
-        """Stands in for ``django_q.tasks.async_task``: run the enqueued task now, in a thread."""
+    def async_task(self, func: str, task_id: int, run_id: str, **options) -> None:
+        """Stands in for ``django_q.tasks.async_task``: run the enqueued run in a thread, once
+        the dispatcher's transaction commits (as a cluster process would see it)."""
         assert func == "tasks.worker.run_task", func
-        thread = threading.Thread(target=self._work, args=(task_id,), name=f"worker-{task_id}")
+        args = (task_id, run_id)
+        thread = threading.Thread(target=self._work, args=args, name=f"worker-{task_id}")
         self.workers.append(thread)
-        thread.start()
+        transaction.on_commit(thread.start)
 
-    def _work(self, task_id: int) -> None:
+    def _work(self, task_id: int, run_id: str) -> None:
         try:
-            worker.run_task(task_id)
+            worker.run_task(task_id, run_id)
         except BaseException as exc:  # run_task records every outcome; anything else is a bug
             self.errors.append(exc)
         finally:
@@ -75,7 +77,8 @@ class InProcessHost:
         """Wait for every worker thread (a task ends before its thread does)."""
         deadline = time.monotonic() + timeout
         for thread in self.workers:
-            thread.join(max(0.1, deadline - time.monotonic()))
+            if thread.ident is not None:  # started (its claim committed)
+                thread.join(max(0.1, deadline - time.monotonic()))
         alive = [t.name for t in self.workers if t.is_alive()]
         assert not alive, f"worker threads still running: {alive}"
         assert not self.errors, self.errors

@@ -4,6 +4,7 @@ and who wins when two writers race for the same row. Database only: no phones, n
 from __future__ import annotations
 
 import importlib
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Code, DomainError
-from tasks.models import InvalidTransition, Task
+from tasks.models import MAX_CHECKS, MAX_LOST_RUNS, InvalidTransition, RunOver, Task
 from tests.tasks.factories import make_device, make_task
 
 pytestmark = pytest.mark.django_db
@@ -32,9 +33,11 @@ def phone():
 
 
 def running(phone, **fields) -> Task:
-    """A task as its worker holds it: claimed a moment ago, beating."""
+    """A task as its worker holds it: claimed a moment ago, its run begun by a worker, beating,
+    holding its phone."""
     now = timezone.now()
-    fields = {"started_at": now, "heartbeat_at": now, "host": "h1", **fields}
+    fields = {"started_at": now, "heartbeat_at": now, "host": "h1", "run_id": uuid.uuid4(),
+              "phone_held": True, "worker": "h1:4242", **fields}  # fmt: skip
     return make_task(phone, status=RUNNING, **fields)
 
 
@@ -102,6 +105,25 @@ def test_of_two_dispatchers_claiming_the_same_task_one_wins(phone):
     assert in_db(task).host == "h1"
 
 
+def test_each_claim_starts_a_new_run_holding_the_phone_not_yet_begun(phone):
+    task = make_task(phone)
+    assert task.claim("h1") is True
+    first = in_db(task)
+    assert first.run_id is not None and first.phone_held and first.worker == ""
+    Task.objects.filter(pk=task.pk).update(status=PENDING, phone_held=False)
+    assert copy_of(task).claim("h1") is True
+    assert in_db(task).run_id != first.run_id
+
+
+def test_a_phone_whose_stopped_script_has_not_let_go_cannot_be_claimed(phone):
+    winding_down = running(phone)
+    copy_of(winding_down).stop(by="oscar")
+    waiting = make_task(phone)
+    assert waiting.claim("h1") is False  # the stopped script may still be between two taps
+    assert winding_down.release() is True
+    assert waiting.claim("h1") is True
+
+
 def test_a_claim_losing_the_phone_to_another_task_returns_false_and_spoils_nothing(phone):
     first, second = make_task(phone), make_task(phone)
     with transaction.atomic():
@@ -110,6 +132,28 @@ def test_a_claim_losing_the_phone_to_another_task_returns_false_and_spoils_nothi
         other = make_task(make_device())  # the caller's transaction still works
         assert other.claim("h1") is True
     assert [in_db(t).status for t in (first, second, other)] == [RUNNING, PENDING, RUNNING]
+
+
+# --- begin: a worker takes up its run ---------------------------------------------------------
+
+
+def test_a_worker_begins_the_current_run_once(phone):
+    task = make_task(phone)
+    task.claim("h1")
+    mine, other = copy_of(task), copy_of(task)
+    assert mine.begin("h1:1") is True
+    assert other.begin("h1:2") is False  # a second delivery of the same message
+    assert in_db(task).worker == "h1:1"
+
+
+def test_a_worker_holding_an_old_run_cannot_begin_it(phone):
+    task = make_task(phone)
+    task.claim("h1")
+    stale_message = copy_of(task)
+    Task.objects.filter(pk=task.pk).update(status=PENDING, phone_held=False)
+    copy_of(task).claim("h1")  # claimed again: a new run
+    assert stale_message.begin("h1:1") is False
+    assert in_db(task).worker == ""
 
 
 # --- beat: running → running ------------------------------------------------------------------
@@ -125,20 +169,41 @@ def test_a_beat_freshens_the_heartbeat_of_a_running_task(phone):
 @pytest.mark.parametrize("status", NOT_RUNNING)
 def test_a_beat_on_a_task_no_longer_running_says_so_and_writes_nothing(phone, status):
     task = running(phone)
-    Task.objects.filter(pk=task.pk).update(status=status, heartbeat_at=None)
+    Task.objects.filter(pk=task.pk).update(status=status, heartbeat_at=None, phone_held=False)
     assert task.beat() is False
     assert in_db(task).heartbeat_at is None
+
+
+def test_a_stopped_scripts_beat_says_stop_but_keeps_its_hold_on_the_phone_fresh(phone):
+    task = running(phone, heartbeat_at=timezone.now() - timedelta(seconds=20))
+    copy_of(task).stop(by="oscar")
+    assert task.beat() is False
+    assert timezone.now() - in_db(task).heartbeat_at < timedelta(seconds=5)
+
+
+def test_the_beat_of_a_run_that_is_over_writes_nothing(phone):
+    old_run = running(phone)
+    Task.objects.filter(pk=old_run.pk).update(run_id=uuid.uuid4(), heartbeat_at=None)
+    assert old_run.beat() is False
+    assert in_db(old_run).heartbeat_at is None
 
 
 # --- finish and fail: running → completed | failed ------------------------------------------
 
 
 def test_finishing_a_running_task_completes_it(phone):
-    task = running(phone)
+    task = running(phone, effect={"kind": "post", "caption": "hi"})
     assert task.finish("followed 1 account") is True
     row = in_db(task)
     assert (row.status, row.remark, row.progress) == (COMPLETED, "followed 1 account", 100)
     assert row.ended_at is not None and steps(row)[-1] == "completed"
+    assert not row.phone_held and row.effect is None  # let go, and confirmed
+
+
+def test_a_finished_runs_step_log_names_its_run(phone):
+    task = running(phone)
+    task.finish("done")
+    assert set(task.events.values_list("run_id", flat=True)) == {task.run_id}
 
 
 def test_failing_a_running_task_keeps_the_reason(phone):
@@ -147,6 +212,27 @@ def test_failing_a_running_task_keeps_the_reason(phone):
     row = in_db(task)
     assert (row.status, row.remark) == (FAILED, "phone problem: device offline")
     assert row.ended_at is not None and steps(row)[-1] == "failed"
+    assert not row.phone_held
+
+
+@pytest.mark.parametrize("end", ["finish", "fail", "hand_back", "release"])
+def test_a_worker_whose_run_is_over_cannot_end_or_free_the_new_run(phone, end):
+    old_worker = running(phone)
+    Task.objects.filter(pk=old_worker.pk).update(run_id=uuid.uuid4())  # reaped and claimed again
+    args = () if end == "release" else ("late outcome",)
+    assert getattr(old_worker, end)(*args) is False
+    row = in_db(old_worker)
+    assert (row.status, row.phone_held) == (RUNNING, True)
+
+
+def test_a_step_log_line_of_a_run_that_is_over_stops_its_worker_and_is_not_written(phone):
+    task = make_task(phone)
+    task.claim("h1")
+    task.begin("h1:1")
+    Task.objects.filter(pk=task.pk).update(run_id=uuid.uuid4())
+    with pytest.raises(RunOver):
+        task.log("tapping follow")
+    assert steps(task) == []
 
 
 @pytest.mark.parametrize("end", ["finish", "fail"])
@@ -170,13 +256,15 @@ def test_a_remark_longer_than_the_limit_is_cut(phone):
 
 @pytest.mark.parametrize("status", [PENDING, RUNNING])
 def test_stopping_an_active_task_fails_it_and_says_who(phone, status):
-    task = make_task(phone, status=status, wait_reason=None)
+    task = make_task(phone, status=status, wait_reason=None, phone_held=status == RUNNING)
     assert task.stop(by="oscar") == status  # the status it left, for the audit log
 
     row = in_db(task)
     assert (row.status, row.remark, row.stop_requested_by) == (FAILED, "stopped by oscar", "oscar")
     assert row.stop_requested_at is not None and row.ended_at is not None
     assert row.stopped_by_person and steps(row) == ["stopped"]
+    # A running script still holds the phone until its worker lets go.
+    assert row.phone_held == (status == RUNNING)
 
 
 @pytest.mark.parametrize("status", [COMPLETED, FAILED])
@@ -338,33 +426,135 @@ def test_a_retried_run_is_not_touched_by_the_worker_of_the_previous_run(phone):
     copy_of(old_worker).stop(by="oscar")
     new_run = copy_of(old_worker)
     new_run.retry(by="oscar")
-    new_run.claim("h2")
+    assert new_run.claim("h2") is False  # the old script has not let go of the phone yet
+    assert in_db(new_run).host == "h1"  # its worker's host, kept for the reaper meanwhile
+    old_worker.release()
+    assert new_run.claim("h2") is True
 
     assert old_worker.beat() is False
     assert old_worker.finish("done") is False
     assert (in_db(new_run).status, in_db(new_run).host) == (RUNNING, "h2")
 
 
-# --- reap: stale running → failed -------------------------------------------------------------
+# --- hand back and check later: running → pending, not the task's fault ----------------------
 
 
-def test_reaping_fails_running_tasks_whose_heartbeat_went_stale(phone, settings):
-    stale_at = timezone.now() - timedelta(seconds=settings.HEARTBEAT_STALE_SECONDS + 1)
-    dead = running(phone, heartbeat_at=stale_at, host="h1")
+def test_handing_back_queues_the_task_again_without_counting_a_retry(phone):
+    task = running(phone, retry_count=1)
+    assert task.hand_back("interrupted by shutdown", step="interrupted") is True
+    row = in_db(task)
+    assert (row.status, row.retry_count, row.phone_held, row.worker) == (PENDING, 1, False, "")
+    assert row.remark == "interrupted by shutdown" and steps(row) == ["interrupted"]
+    assert timezone.now() - row.scheduled_at < timedelta(minutes=1)
+
+
+def test_an_uncertain_outcome_is_checked_later_and_keeps_what_to_look_for(phone, settings):
+    settings.VERIFY_DELAY_SECONDS = 30
+    task = running(phone, effect={"kind": "post", "caption": "sunset #fyp"})
+    assert task.check_later("the upload was not confirmed within 30s") is True
+    row = in_db(task)
+    assert (row.status, row.wait_reason, row.phone_held) == (PENDING, "checking_outcome", False)
+    assert row.scheduled_at > timezone.now() + timedelta(seconds=20)
+    assert row.effect["caption"] == "sunset #fyp" and row.effect["checks"] == 1
+    assert row.effect["reason"] == "the upload was not confirmed within 30s"
+    assert row.remark.startswith("outcome unknown: the upload was not confirmed")
+
+
+def test_the_first_cause_of_an_uncertain_outcome_is_kept(phone):
+    task = running(phone, effect={"kind": "post", "caption": "x", "checks": 1,
+                                  "reason": "the phone was unplugged", "farm": False})  # fmt: skip
+    task.check_later("interrupted by shutdown", farm=True)  # the check itself was interrupted
+    effect = in_db(task).effect
+    assert (effect["reason"], effect["farm"], effect["checks"]) == ("the phone was unplugged",
+                                                                   False, 2)  # fmt: skip
+
+
+def test_an_outcome_that_cannot_be_checked_fails_and_asks_a_person(phone):
+    task = running(phone, effect={"kind": "post", "caption": "", "checkable": False})
+    task.check_later("the phone was unplugged")
+    row = in_db(task)
+    assert row.status == FAILED and "look at the account on the phone" in row.remark
+    assert row.effect is not None  # so the automatic retry leaves it alone
+    assert not Task.objects.auto_retryable().filter(pk=task.pk).exists()
+
+
+def test_after_max_checks_an_uncertain_outcome_fails(phone):
+    task = running(phone, effect={"kind": "post", "caption": "x", "checks": MAX_CHECKS})
+    task.check_later("the phone was unplugged")
+    row = in_db(task)
+    assert row.status == FAILED and f"({MAX_CHECKS} tries)" in row.remark
+
+
+def test_an_action_cannot_be_committed_once_a_person_stopped_the_task(phone):
+    task = running(phone)
+    copy_of(task).stop(by="oscar")
+    assert task.commit_effect({"kind": "post", "caption": "x"}) is False
+    assert in_db(task).effect is None
+
+
+def test_a_committed_action_names_its_run(phone):
+    task = running(phone)
+    assert task.commit_effect({"kind": "comment", "text": "wow"}) is True
+    assert in_db(task).effect["run"] == str(task.run_id)
+
+
+# --- reap: stale runs let go of their phone ---------------------------------------------------
+
+
+def stale(settings):
+    return timezone.now() - timedelta(seconds=settings.HEARTBEAT_STALE_SECONDS + 1)
+
+
+def test_a_run_lost_with_its_worker_is_queued_again_and_the_phone_freed(phone, settings):
+    dead = running(phone, heartbeat_at=stale(settings), host="h1", retry_count=2)
     alive = running(make_device())
-    never_beat = running(make_device(), heartbeat_at=None, host="")
 
-    assert sorted(Task.objects.reap()) == sorted([dead.pk, never_beat.pk])
+    assert Task.objects.reap() == [dead.pk]
     row = in_db(dead)
-    assert row.status == FAILED and row.remark.startswith("the worker on h1 stopped responding")
-    assert in_db(never_beat).remark.startswith("the worker stopped responding")
-    assert in_db(alive).status == RUNNING and steps(dead) == ["failed"]
+    assert (row.status, row.phone_held, row.retry_count, row.lost_runs) == (PENDING, False, 2, 1)
+    assert row.remark.startswith("interrupted: the worker on h1 stopped responding")
+    assert in_db(alive).status == RUNNING and steps(dead) == ["queued again"]
+
+
+def test_a_run_no_worker_took_up_is_queued_again_as_never_started(phone, settings):
+    never_begun = running(phone, heartbeat_at=stale(settings), worker="")
+    never_beat = running(make_device(), heartbeat_at=None, worker="", host="")
+
+    assert sorted(Task.objects.reap()) == sorted([never_begun.pk, never_beat.pk])
+    row = in_db(never_begun)
+    assert row.status == PENDING and row.remark.startswith("never started: no worker on h1")
+    assert row.lost_runs == 0  # not the task's doing
+    assert in_db(never_beat).status == PENDING
+
+
+def test_a_run_lost_after_its_action_was_sent_is_queued_for_a_check(phone, settings):
+    task = running(phone, heartbeat_at=stale(settings), effect={"kind": "post", "caption": "x"})
+    Task.objects.reap()
+    row = in_db(task)
+    assert (row.status, row.wait_reason) == (PENDING, "checking_outcome")
+    assert row.effect["checks"] == 1 and "after the action was sent" in row.effect["reason"]
+
+
+def test_a_task_whose_runs_keep_dying_fails_at_the_limit(phone, settings):
+    task = running(phone, heartbeat_at=stale(settings), lost_runs=MAX_LOST_RUNS - 1)
+    Task.objects.reap()
+    row = in_db(task)
+    assert row.status == FAILED and f"{MAX_LOST_RUNS} runs in a row" in row.remark
+    assert not row.phone_held
+
+
+def test_a_stopped_task_whose_worker_went_silent_only_frees_its_phone(phone, settings):
+    task = running(phone, heartbeat_at=stale(settings))
+    copy_of(task).stop(by="oscar")
+    Task.objects.filter(pk=task.pk).update(heartbeat_at=stale(settings))
+    assert Task.objects.reap() == [task.pk]
+    row = in_db(task)
+    assert (row.status, row.remark, row.phone_held) == (FAILED, "stopped by oscar", False)
 
 
 def test_a_heartbeat_arriving_while_the_reaper_works_saves_its_task(settings, monkeypatch):
-    stale_at = timezone.now() - timedelta(seconds=settings.HEARTBEAT_STALE_SECONDS + 1)
-    late = running(make_device(), heartbeat_at=stale_at)
-    dead = running(make_device(), heartbeat_at=stale_at)  # newer: reaped first
+    late = running(make_device(), heartbeat_at=stale(settings))
+    dead = running(make_device(), heartbeat_at=stale(settings))  # newer: reaped first
     log = Task.log
 
     def worker_of_late_beats_meanwhile(task, *args, **kwargs):
@@ -373,11 +563,11 @@ def test_a_heartbeat_arriving_while_the_reaper_works_saves_its_task(settings, mo
 
     monkeypatch.setattr(Task, "log", worker_of_late_beats_meanwhile)
     assert Task.objects.reap() == [dead.pk]
-    assert (in_db(dead).status, in_db(late).status) == (FAILED, RUNNING)
+    assert (in_db(dead).status, in_db(late).status) == (PENDING, RUNNING)
 
 
 @pytest.mark.parametrize("status", NOT_RUNNING)
-def test_only_running_tasks_are_reaped(phone, status):
+def test_only_runs_holding_a_phone_are_reaped(phone, status):
     task = make_task(phone, status=status, heartbeat_at=None)
     assert Task.objects.reap() == []
     assert in_db(task).status == status

@@ -71,7 +71,7 @@ def test_serve_starts_its_children_and_stops_them_all_on_sigterm(serve_env):
         assert health == {"status": "ok"}  # anonymous: the details need a sign-in
         children = descendants(proc.pid)
         commands = " ".join(Path(f"/proc/{pid}/cmdline").read_text() for pid in children)
-        for expected in ("gunicorn", "qcluster", "watch_devices", "dispatch"):
+        for expected in ("gunicorn", "workers", "watch_devices", "dispatch"):
             assert expected in commands
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0

@@ -24,6 +24,10 @@ STATE_FIXES = {
     Device.State.UNAUTHORIZED: _(
         "Unlock the phone and tap “Allow” on the USB debugging prompt (tick “Always allow”)."
     ),
+    Device.State.UNKNOWN: _(
+        "This host's adb server is not answering; the phone itself may be fine. Its tasks "
+        "wait. If it lasts, restart the adb server (adb kill-server, then adb start-server)."
+    ),
 }
 
 

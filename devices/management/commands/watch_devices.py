@@ -7,6 +7,7 @@ import signal
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from core.supervision import die_with_supervisor
 from devices.watcher import DeviceWatcher
 
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, refresh_interval: float, no_start_server: bool, **options) -> None:
+        die_with_supervisor()
         watcher = DeviceWatcher(
             start_server=settings.ADB_SERVER_AUTOSTART and not no_start_server,
             refresh_interval=refresh_interval,

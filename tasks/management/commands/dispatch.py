@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from core.supervision import die_with_supervisor
 from tasks import scheduling
 
 log = logging.getLogger("tasks.dispatcher")
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="one round, then exit")
 
     def handle(self, *args, once, **options):
+        die_with_supervisor()
         stopping = False
 
         def stop(signum, frame):

@@ -130,3 +130,52 @@ def test_logged_out_app_ignores_urls(ui):
     ui.set_accounts(IG, [])
     ui.open_url("https://www.instagram.com/someone/")
     assert text_of(ui, "title") == "Log in to Instagram"
+
+
+def test_a_slow_upload_finishes_only_once_its_seconds_have_passed(ui, fs):
+    now = [100.0]
+    ui.clock = lambda: now[0]
+    push_media(ui, fs, "a.mp4", b"x")
+    ui.faults.upload_seconds = 10
+    ui.start_app(TT)
+    for rid in ("tab_create", "upload_button", "media_item", "next_button", "edit_next"):
+        tap(ui, rid)
+    tap(ui, "publish_button")
+    for _ in range(5):
+        ui.dump_xml()
+    assert ui.outcomes.posts == [] and find(ui, "posting_text") is not None
+    now[0] += 10
+    ui.start_app(IG)  # even in the background, the upload goes on
+    ui.dump_xml()
+    assert len(ui.outcomes.posts) == 1
+
+
+def test_own_posts_open_with_the_caption_they_were_posted_with(ui, fs):
+    push_media(ui, fs, "a.mp4", b"x")
+    ui.start_app(TT)
+    for rid in ("tab_create", "upload_button", "media_item", "next_button", "edit_next"):
+        tap(ui, rid)
+    tap(ui, "publish_caption")
+    ui.input_text("my own caption")
+    tap(ui, "publish_button")
+    for _ in range(3):
+        ui.dump_xml()
+    tap(ui, "done_button")
+    tap(ui, "tab_profile")
+    tap(ui, "video_item")
+    assert text_of(ui, "desc") == "my own caption"
+
+
+def test_a_reopened_comment_sheet_still_lists_the_comments_made_from_this_phone(ui):
+    url = "https://www.tiktok.com/@creator/video/7300000000000000001"
+    ui.open_url(url)
+    tap(ui, "comment_button")
+    tap(ui, "comment_edit")
+    ui.input_text("first!")
+    tap(ui, "comment_send")
+    ui.force_stop(TT)
+    ui.start_app(TT)
+    ui.open_url(url)
+    tap(ui, "comment_button")
+    account = ui.accounts(TT)[1]
+    assert find(ui, text=f"{account}: first!") is not None

@@ -359,7 +359,8 @@ def test_four_thousand_tasks_take_one_request_and_a_few_queries(as_operator):
 
     assert data["created_count"] == 4000 == Task.objects.count()
     inserts = [q for q in queries if q["sql"].startswith('INSERT INTO "tasks_task"')]
-    # Django caps an SQLite statement at 999 parameters: 33 task rows per INSERT (PostgreSQL: 2000).
+    # Django caps an SQLite statement at 999 parameters: as many task rows per INSERT as fit
+    # (29 with the task's 34 columns; PostgreSQL: 2000).
     rows_per_insert = 4000 / len(inserts)
-    assert rows_per_insert >= 30
+    assert rows_per_insert >= 999 // len(Task._meta.concrete_fields) - 1
     assert len(queries) - len(inserts) < 20, [q["sql"][:60] for q in queries if q not in inserts]

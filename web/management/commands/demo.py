@@ -23,7 +23,7 @@ from devices.watcher import record_device
 from phonesim import Farm, Phone
 from phonesim.farm import ports_from
 from phonesim.models import MODELS
-from web.processes import PROCESSES, Supervisor
+from web.processes import PROCESSES, AlreadyRunning, Supervisor, take_host_lock
 
 ACCOUNT_PREFIX = {Platform.TIKTOK: "demo_tt", Platform.INSTAGRAM: "demo_ig"}
 
@@ -47,6 +47,10 @@ class Command(BaseCommand):
     def handle(self, *args, phones: int, base_port: int, **options) -> None:
         if phones < 1:
             raise CommandError("--phones must be at least 1")
+        try:
+            lock = take_host_lock()  # before any phone takes a port
+        except AlreadyRunning as exc:
+            raise CommandError(str(exc)) from None
         adb = Adb()
         try:
             adb.server.ensure_running()
@@ -61,7 +65,7 @@ class Command(BaseCommand):
             accounts = self._accounts(started, devices)
             self._materials()
             self._report(adb, devices, accounts)
-            Supervisor(list(PROCESSES)).run()  # until Ctrl-C / SIGTERM
+            Supervisor(list(PROCESSES), lock=lock).run()  # until Ctrl-C / SIGTERM
         except KeyboardInterrupt:
             pass
         finally:

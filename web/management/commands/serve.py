@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from web.processes import PROCESSES, Supervisor
+from web.processes import PROCESSES, AlreadyRunning, Supervisor
 
 
 class Command(BaseCommand):
@@ -22,4 +22,7 @@ class Command(BaseCommand):
         unknown = set(names) - set(PROCESSES)
         if unknown or not names:
             raise CommandError(f"--only takes names from {list(PROCESSES)}")
-        Supervisor(names, grace=grace).run()
+        try:
+            Supervisor(names, grace=grace).run()
+        except AlreadyRunning as exc:
+            raise CommandError(str(exc)) from None

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('devices', '0003_delete_licence'),
+        ('devices', '0004_device_state_unknown'),
     ]
 
     operations = [
