@@ -105,6 +105,57 @@ def test_a_comment_whose_confirmation_was_lost_is_not_sent_again_by_the_retry(
     assert task.status == Status.COMPLETED and "found in the app" in task.remark, story(task)
 
 
+def test_an_unconfirmed_post_with_accents_emoji_and_a_line_break_is_found_on_the_profile(
+    host, make_phone, adb, settings
+):
+    """The automation server's dump writes an emoji as "..": the check compares the caption
+    as a dump shows it, so a Brazilian caption is found, not posted a second time."""
+    phone = make_phone()
+    register(phone)
+    root = settings.MATERIAL_UPLOAD_ROOT
+    first, second = library_video(root, "a.mp4", 1), library_video(root, "b.mp4", 2)
+    phone.ui.faults.upload_seconds = 3
+    caption = "Promoção de verão 🔥###linha 2 ✨"
+    [late] = create("post", {**POST, "captions": caption, "upload_wait_time": 1},
+                    serials=[phone.serial])  # fmt: skip
+    host.run([late], done=ended)
+    time.sleep(3.2)
+    adb.device(phone.serial).screenshot_png()  # the app, still open, finishes the upload
+
+    phone.ui.faults.upload_seconds = 0
+    [following] = create("post", {**POST, "captions": "next one"}, serials=[phone.serial])
+    host.run([late, following], timeout=90)
+
+    assert [post.caption for post in phone.ui.outcomes.posts] == [
+        "Promoção de verão 🔥\nlinha 2 ✨",
+        "next one",
+    ]
+    assert published(phone) == [first.sha256, second.sha256]
+    late.refresh_from_db()
+    assert late.status == Status.COMPLETED and "found in the app" in late.remark, story(late)
+
+
+def test_an_unconfirmed_comment_with_an_emoji_is_found_under_the_post_and_not_sent_again(
+    host, make_phone, adb, settings
+):
+    settings.AUTO_RETRY_MAX = 2
+    settings.AUTO_RETRY_DELAY = (0, 0)
+    phone = make_phone()
+    register(phone)
+    phone.faults.unplug_after_tap = "comment_send"
+    url = "https://www.tiktok.com/@ana/video/7000000000000000001"
+    [task] = create("comment", {"target_post_urls": [url], "comment_content": "Que legal! 🔥"},
+                    serials=[phone.serial])  # fmt: skip
+    host.run([task], done=ended)
+    phone.replug()
+    connect(adb, phone)
+
+    host.run([task], done=lambda t: t.status == Status.COMPLETED or t.retry_count == 2, timeout=90)
+
+    assert [c.text for c in phone.ui.outcomes.comments] == ["Que legal! 🔥"]
+    assert task.status == Status.COMPLETED and "found in the app" in task.remark, story(task)
+
+
 def test_a_post_whose_final_tap_was_lost_with_the_adb_server_is_posted_once_all_the_same(
     host, make_phone, settings, monkeypatch
 ):
