@@ -745,15 +745,7 @@ class PhoneLink:
                 forget_server(self.serial)  # the phone went away: its connection is stale
             raise error from exc
 
-    def _unavailable(self, problem: str, what: str) -> DeviceError:
-        """The server would not start or answer: the phone's problem (AutomationUnavailable,
-        remembered by this link) unless the adb server it is reached through is silent."""
-        if not self.adb.server_answers():
-            forget_server(self.serial)
-            return AdbServerDown(
-                f"{what} failed: the adb server at {self.adb.server.where} is not answering",
-                self.serial,
-            )
+    def _unavailable(self, problem: str, what: str) -> AutomationUnavailable:
         forget_server(self.serial)  # the next task tries a fresh start
         if what == STARTING:
             reason = f"the automation server (uiautomator2) cannot start on this phone: {problem}"

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from devices.adb import Adb
+from devices.adb import Adb, AdbServerDown
 from devices.models import Device
 from devices.watcher import DeviceWatcher
 from tasks.models import Task
@@ -89,3 +89,20 @@ def test_a_frozen_adb_server_is_blamed_not_the_phone(own_adb_server, phone):
         own_adb_server.thaw()
     assert type(caught.value).__name__ == "AdbServerDown"
     assert "adb server" in str(caught.value) and "not answering" in str(caught.value)
+
+
+def test_a_frozen_adb_server_is_blamed_for_a_silent_automation_server_too(own_adb_server, phone):
+    """Screen calls go through the phone's uiautomator2 server, over an adb tunnel: when that
+    tunnel goes silent because the adb server froze, the task waits instead of failing."""
+    link = Adb(own_adb_server.host, own_adb_server.port, timeout=1).device(phone.serial)
+    link.dump_ui()  # the automation server runs
+    own_adb_server.freeze()
+    try:
+        with pytest.raises(AdbServerDown, match="reading the screen failed: the adb server"):
+            link.dump_ui()
+        # The connection was dropped with the first: the tap reconnects, and is blamed the same.
+        with pytest.raises(AdbServerDown, match="the adb server at .* is not answering"):
+            link.tap(5, 5)
+    finally:
+        own_adb_server.thaw()
+    assert link.dump_ui() is not None  # and the phone is fine once the server answers
